@@ -1,0 +1,57 @@
+"""HTTP routes for users and the audit trail."""
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from instcat.accounts.schemas import AuditRead, UserCreate, UserCreated
+from instcat.accounts.service import AccountService
+from instcat.auth import Actor, roles
+from instcat.common import DEFAULT_PAGE, Page
+from instcat.deps import provide_service
+from instcat.errors import problem_responses
+from instcat.params import Limit, Offset
+
+
+class UserController(Controller):
+    path = "/users"
+    tags = ["users"]
+    dependencies = {"accounts": provide_service(AccountService)}
+
+    @post("/", guards=[roles("admin")], responses=problem_responses(403))
+    async def create_user(
+        self, accounts: AccountService, actor: Actor, data: UserCreate
+    ) -> UserCreated:
+        """Add a user (admin). The token is in this response only; just its hash is stored."""
+        return await accounts.create_user(actor, data)
+
+    @post(
+        "/{user_id:int}/revoke",
+        status_code=204,
+        guards=[roles("admin")],
+        responses=problem_responses(403, 404),
+    )
+    async def revoke_user(self, accounts: AccountService, actor: Actor, user_id: int) -> None:
+        """Revoke a user's token (admin)."""
+        await accounts.revoke(actor, user_id)
+
+
+class AuditController(Controller):
+    path = "/audit"
+    tags = ["audit"]
+    dependencies = {"accounts": provide_service(AccountService)}
+
+    @get("/", guards=[roles("reviewer")], responses=problem_responses(403))
+    async def list_audit(
+        self,
+        accounts: AccountService,
+        actor: Actor,
+        entity: Annotated[str | None, Parameter(max_length=40)] = None,
+        entity_id: Annotated[int | None, Parameter(ge=0)] = None,
+        actor_id: Annotated[int | None, Parameter(query="actor", ge=0)] = None,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[AuditRead]:
+        """Who changed what and when, newest first (admin, reviewer)."""
+        return await accounts.list_audit(actor, entity, entity_id, actor_id, limit, offset)

@@ -1,0 +1,106 @@
+"""The Litestar application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy import text
+
+from instcat import __version__
+from instcat.accounts.controller import AuditController, UserController
+from instcat.auth import TokenAuthenticationMiddleware, provide_actor
+from instcat.catalogue.controller import (
+    CategoryController,
+    MarketFigureController,
+    ProductController,
+    VendorController,
+)
+from instcat.config import Settings
+from instcat.db import Database
+from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
+
+API_PREFIX = "/api/v1"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    title = "Service unavailable"
+    slug = "unavailable"
+
+
+@get("/healthz", tags=["health"], responses=problem_responses())
+async def healthz(state: State) -> dict[str, Any]:
+    """Liveness and database check."""
+    try:
+        async with state.db.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means "not healthy"
+        raise ServiceUnavailable(f"database check failed: {type(error).__name__}") from error
+    return {"status": "ok", "database": "ok", "version": __version__}
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="instcat",
+        version=__version__,
+        description=(
+            "Catalogue of domestic scientific instruments, the evidence behind them, "
+            "and the import-substitution list. Errors are RFC 9457 problem details."
+        ),
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
+            }
+        ),
+        security=[{}, {"bearer": []}],
+        use_handler_docstrings=True,
+        create_examples=False,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for the given settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.db = Database.from_settings(settings)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            CategoryController,
+            MarketFigureController,
+            VendorController,
+            ProductController,
+            UserController,
+            AuditController,
+        ],
+    )
+    auth = DefineMiddleware(TokenAuthenticationMiddleware, exclude=[r"^/schema", r"^/healthz$"])
+    return Litestar(
+        route_handlers=[healthz, api],
+        lifespan=[lifespan],
+        dependencies={"actor": Provide(provide_actor)},
+        middleware=[auth],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(log_exceptions="debug"),
+        state=State({"settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,308 @@
+"""Categories, their spec definitions, and market figures."""
+
+from sqlalchemy import Select, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from instcat.auth import Actor
+from instcat.catalogue.lookup import (
+    as_spec_reads,
+    category_by_code,
+    category_codes,
+    descendants,
+    spec_rows,
+)
+from instcat.catalogue.schemas import (
+    CategoryCreate,
+    CategoryDetail,
+    CategoryRead,
+    CategoryUpdate,
+    MarketFigureCreate,
+    MarketFigureRead,
+    SourceRead,
+    SpecDefinitionIn,
+)
+from instcat.common import Page, audit
+from instcat.db import Database
+from instcat.errors import Conflict, InvalidInput
+from instcat.models import Category, MarketFigure, Product, ProductSpecValue, SpecDefinition
+from instcat.models.base import utcnow
+from instcat.text import like_pattern, query_forms, search_text
+
+
+def category_search_text(category: Category) -> str:
+    return search_text([category.code, category.name_zh, category.name_en, *category.aliases])
+
+
+def figure_read(figure: MarketFigure, code: str | None) -> MarketFigureRead:
+    return MarketFigureRead(
+        id=figure.id or 0,
+        ref=figure.ref,
+        category=code,
+        scope=figure.scope,
+        year=figure.year,
+        metric=figure.metric,
+        value=figure.value,
+        value_low=figure.value_low,
+        value_high=figure.value_high,
+        unit=figure.unit,
+        basis=figure.basis,
+        note=figure.note,
+        source=SourceRead(
+            publication=figure.source_publication,
+            title=figure.source_title,
+            date=figure.source_date,
+            quote=figure.source_quote,
+            url=figure.source_url,
+        ),
+        created_at=figure.created_at,
+    )
+
+
+# "Latest" is the highest year, then the latest source date, then the newest record.
+_NEWEST_FIRST = (
+    MarketFigure.year.desc(),
+    MarketFigure.source_date.desc().nulls_last(),
+    MarketFigure.id.desc(),
+)
+
+
+class CategoryService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _read(self, session: AsyncSession, category: Category) -> CategoryRead:
+        tree = await category_codes(session)
+        parent = tree[category.parent_id][0] if category.parent_id in tree else None
+        return CategoryRead(
+            code=category.code,
+            name_zh=category.name_zh,
+            name_en=category.name_en,
+            aliases=list(category.aliases),
+            parent=parent,
+            description=category.description,
+            specs=as_spec_reads(await spec_rows(session, [category.id or 0])),
+        )
+
+    async def list_categories(
+        self, q: str | None, parent: str | None, limit: int, offset: int
+    ) -> Page[CategoryRead]:
+        """Categories matching a search text and/or under a parent, by code."""
+        async with self.db.read() as session:
+            query = select(Category)
+            if q:
+                forms = query_forms(q)
+                query = query.where(
+                    or_(*(Category.search_text.like(like_pattern(f), escape="\\") for f in forms))
+                )
+            if parent:
+                parent_row = await category_by_code(session, parent)
+                query = query.where(Category.parent_id == parent_row.id)
+            total = (
+                await session.execute(select(func.count()).select_from(query.subquery()))
+            ).scalar_one()
+            rows = (
+                await session.execute(query.order_by(Category.code).limit(limit).offset(offset))
+            ).scalars()
+            tree = await category_codes(session)
+            specs = await spec_rows(session)
+            by_category: dict[int, list[SpecDefinition]] = {}
+            for spec in specs:
+                by_category.setdefault(spec.category_id, []).append(spec)
+            items = [
+                CategoryRead(
+                    code=c.code,
+                    name_zh=c.name_zh,
+                    name_en=c.name_en,
+                    aliases=list(c.aliases),
+                    parent=tree[c.parent_id][0] if c.parent_id in tree else None,
+                    description=c.description,
+                    specs=as_spec_reads(by_category.get(c.id or 0, [])),
+                )
+                for c in rows
+            ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def get_detail(self, code: str) -> CategoryDetail:
+        """A category with its spec definitions, subcategories and latest market figures."""
+        async with self.db.read() as session:
+            category = await category_by_code(session, code)
+            base = await self._read(session, category)
+            tree = await category_codes(session)
+            children = sorted(c for c, p in tree.values() if p == category.id)
+            figures = (
+                await session.execute(
+                    select(MarketFigure)
+                    .where(MarketFigure.category_id == category.id)
+                    .order_by(*_NEWEST_FIRST)
+                )
+            ).scalars()
+            market: dict[str, MarketFigureRead] = {}
+            for figure in figures:
+                market.setdefault(figure.metric, figure_read(figure, code))
+        return CategoryDetail(**base.model_dump(), children=children, market=market)
+
+    async def market_series(self, code: str, limit: int, offset: int) -> Page[MarketFigureRead]:
+        """Every market figure of a category, newest year first."""
+        async with self.db.read() as session:
+            category = await category_by_code(session, code)
+            where = MarketFigure.category_id == category.id
+            total = (await session.execute(select(func.count()).where(where))).scalar_one()
+            rows = (
+                await session.execute(
+                    select(MarketFigure)
+                    .where(where)
+                    .order_by(*_NEWEST_FIRST)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).scalars()
+            items = [figure_read(f, code) for f in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def _parent_id(
+        self, session: AsyncSession, code: str | None, own_id: int | None
+    ) -> int | None:
+        if code is None:
+            return None
+        tree = await category_codes(session)
+        parent_id = next((cid for cid, (c, _p) in tree.items() if c == code), None)
+        if parent_id is None:
+            raise InvalidInput.field("parent", f"unknown category {code!r}")
+        if own_id is not None and parent_id in descendants(tree, own_id):
+            raise InvalidInput.field("parent", "a category cannot sit under itself")
+        return parent_id
+
+    async def create(self, actor: Actor, data: CategoryCreate) -> CategoryRead:
+        """Add a category with its spec definitions."""
+        actor.require("admin")
+        async with self.db.write() as session:
+            exists = await session.execute(select(Category.id).where(Category.code == data.code))
+            if exists.first():
+                raise Conflict(f"Category {data.code!r} already exists.")
+            category = Category(
+                code=data.code,
+                name_zh=data.name_zh,
+                name_en=data.name_en,
+                aliases=list(data.aliases),
+                parent_id=await self._parent_id(session, data.parent, None),
+                description=data.description,
+            )
+            category.search_text = category_search_text(category)
+            session.add(category)
+            await session.flush()
+            self._add_specs(session, category.id or 0, data.specs)
+            await session.flush()
+            await audit(session, actor, "create", "category", category.id, {"code": data.code})
+            return await self._read(session, category)
+
+    @staticmethod
+    def _add_specs(session: AsyncSession, category_id: int, specs: list[SpecDefinitionIn]) -> None:
+        for position, spec in enumerate(specs):
+            session.add(
+                SpecDefinition(category_id=category_id, position=position, **spec.model_dump())
+            )
+
+    async def update(self, actor: Actor, code: str, data: CategoryUpdate) -> CategoryRead:
+        """Change a category; a new spec list may not drop or retype a spec products use."""
+        actor.require("admin")
+        changes = data.model_dump(exclude_unset=True)
+        for field in ("name_zh", "name_en", "aliases"):
+            if field in changes and changes[field] is None:
+                raise InvalidInput.field(field, "may not be null")
+        async with self.db.write() as session:
+            category = await category_by_code(session, code)
+            if "parent" in changes:
+                category.parent_id = await self._parent_id(session, data.parent, category.id)
+            for field in ("name_zh", "name_en", "aliases", "description"):
+                if field in changes:
+                    setattr(category, field, changes[field])
+            if data.specs is not None:
+                await self._replace_specs(session, category.id or 0, data.specs)
+            category.search_text = category_search_text(category)
+            category.updated_at = utcnow()
+            category.version += 1
+            session.add(category)
+            await session.flush()
+            await audit(
+                session, actor, "update", "category", category.id, {"fields": sorted(changes)}
+            )
+            return await self._read(session, category)
+
+    async def _replace_specs(
+        self, session: AsyncSession, category_id: int, specs: list[SpecDefinitionIn]
+    ) -> None:
+        current = {s.key: s for s in await spec_rows(session, [category_id])}
+        wanted = {s.key: s for s in specs}
+        used = set(
+            (
+                await session.execute(
+                    select(ProductSpecValue.key)
+                    .distinct()
+                    .where(ProductSpecValue.key.in_(list(current)))
+                    .where(ProductSpecValue.product_id.in_(_products_of(category_id)))
+                )
+            ).scalars()
+        )
+        for key, row in current.items():
+            if key in used and (key not in wanted or wanted[key].kind != row.kind):
+                raise Conflict(
+                    f"Spec {key!r} is used by products; it cannot be removed or retyped."
+                )
+        for key, row in current.items():
+            if key not in wanted:
+                await session.delete(row)
+        for position, spec in enumerate(specs):
+            row = current.get(spec.key)
+            if row is None:
+                session.add(
+                    SpecDefinition(category_id=category_id, position=position, **spec.model_dump())
+                )
+            else:
+                for field, value in spec.model_dump().items():
+                    setattr(row, field, value)
+                row.position = position
+                session.add(row)
+        await session.flush()
+
+    async def create_figure(self, actor: Actor, data: MarketFigureCreate) -> MarketFigureRead:
+        """Add a market figure to the series (figures are never overwritten)."""
+        actor.require("admin")
+        async with self.db.write() as session:
+            category_id = None
+            if data.category is not None:
+                category_id = (await category_by_code(session, data.category)).id
+            if data.ref is not None:
+                taken = await session.execute(
+                    select(MarketFigure.id).where(MarketFigure.ref == data.ref)
+                )
+                if taken.first():
+                    raise Conflict(f"A market figure with ref {data.ref!r} already exists.")
+            figure = MarketFigure(
+                ref=data.ref,
+                category_id=category_id,
+                scope=data.scope,
+                year=data.year,
+                metric=data.metric,
+                value=data.value,
+                value_low=data.value_low,
+                value_high=data.value_high,
+                unit=data.unit,
+                basis=data.basis,
+                note=data.note,
+                source_publication=data.source.publication,
+                source_title=data.source.title,
+                source_date=data.source.date,
+                source_quote=data.source.quote,
+                source_url=data.source.url,
+                created_by=actor.id,
+            )
+            session.add(figure)
+            await session.flush()
+            await audit(
+                session, actor, "create", "market_figure", figure.id, {"metric": data.metric}
+            )
+            return figure_read(figure, data.category)
+
+
+def _products_of(category_id: int) -> Select[tuple[int]]:
+    return select(Product.id).where(Product.category_id == category_id)

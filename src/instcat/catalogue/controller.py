@@ -1,0 +1,209 @@
+"""HTTP routes of the catalogue: categories, market figures, vendors, products."""
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import Parameter
+
+from instcat.auth import Actor, roles
+from instcat.catalogue.categories import CategoryService
+from instcat.catalogue.products import ProductService
+from instcat.catalogue.schemas import (
+    CategoryCreate,
+    CategoryDetail,
+    CategoryRead,
+    CategoryUpdate,
+    MarketFigureCreate,
+    MarketFigureRead,
+    ProductCreate,
+    ProductRead,
+    ProductUpdate,
+    VendorCreate,
+    VendorRead,
+    VendorUpdate,
+)
+from instcat.catalogue.vendors import VendorService
+from instcat.common import DEFAULT_PAGE, Page, etag_for
+from instcat.deps import provide_service
+from instcat.errors import problem_responses
+from instcat.params import CodeParam, IfMatch, Limit, Offset, Search
+
+Slug = Annotated[str, Parameter(max_length=80)]
+
+
+def _with_etag(read: VendorRead | ProductRead, status_code: int = 200) -> Response:
+    return Response(read, status_code=status_code, headers={"ETag": etag_for(read.version)})
+
+
+class CategoryController(Controller):
+    path = "/categories"
+    tags = ["categories"]
+    dependencies = {"categories": provide_service(CategoryService)}
+
+    @get("/", responses=problem_responses())
+    async def list_categories(
+        self,
+        categories: CategoryService,
+        q: Search = None,
+        parent: CodeParam = None,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[CategoryRead]:
+        """Search categories by name, alias, abbreviation or pinyin; filter by parent."""
+        return await categories.list_categories(q, parent, limit, offset)
+
+    @get("/{code:str}", responses=problem_responses(404))
+    async def get_category(self, categories: CategoryService, code: str) -> CategoryDetail:
+        """A category with its spec definitions and latest market figure per metric."""
+        return await categories.get_detail(code)
+
+    @get("/{code:str}/market", responses=problem_responses(404))
+    async def get_category_market(
+        self,
+        categories: CategoryService,
+        code: str,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[MarketFigureRead]:
+        """The whole series of market figures of a category, newest year first."""
+        return await categories.market_series(code, limit, offset)
+
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
+    async def create_category(
+        self, categories: CategoryService, actor: Actor, data: CategoryCreate
+    ) -> CategoryRead:
+        """Add a category with its spec definitions (admin)."""
+        return await categories.create(actor, data)
+
+    @patch("/{code:str}", guards=[roles("admin")], responses=problem_responses(403, 404, 409))
+    async def update_category(
+        self, categories: CategoryService, actor: Actor, code: str, data: CategoryUpdate
+    ) -> CategoryRead:
+        """Change a category (admin); `specs` replaces the list."""
+        return await categories.update(actor, code, data)
+
+
+class MarketFigureController(Controller):
+    path = "/market-figures"
+    tags = ["market figures"]
+    dependencies = {"categories": provide_service(CategoryService)}
+
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 404))
+    async def create_market_figure(
+        self, categories: CategoryService, actor: Actor, data: MarketFigureCreate
+    ) -> MarketFigureRead:
+        """Add a market figure with its source (admin). Figures are kept as a series."""
+        return await categories.create_figure(actor, data)
+
+
+class VendorController(Controller):
+    path = "/vendors"
+    tags = ["vendors"]
+    dependencies = {"vendors": provide_service(VendorService)}
+
+    @get("/", responses=problem_responses())
+    async def list_vendors(
+        self,
+        vendors: VendorService,
+        q: Search = None,
+        domestic: bool | None = None,
+        category: CodeParam = None,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[VendorRead]:
+        """Search vendors; `domestic` filters by home country CN; `category` by what they make."""
+        return await vendors.list_vendors(q, domestic, category, limit, offset)
+
+    @get("/{slug:str}", responses=problem_responses(404))
+    async def get_vendor(self, vendors: VendorService, slug: str) -> Response[VendorRead]:
+        """A vendor profile, with its ETag."""
+        return _with_etag(await vendors.get(slug))
+
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
+    async def create_vendor(
+        self, vendors: VendorService, actor: Actor, data: VendorCreate
+    ) -> Response[VendorRead]:
+        """Add a vendor (admin)."""
+        return _with_etag(await vendors.create(actor, data), 201)
+
+    @patch(
+        "/{slug:str}",
+        guards=[roles("vendor")],
+        responses=problem_responses(403, 404, 409, 412),
+    )
+    async def update_vendor(
+        self,
+        vendors: VendorService,
+        actor: Actor,
+        slug: str,
+        data: VendorUpdate,
+        if_match: IfMatch = None,
+    ) -> Response[VendorRead]:
+        """Edit a vendor profile (admin, or the vendor itself except `country`)."""
+        return _with_etag(await vendors.update(actor, slug, data, if_match))
+
+
+class ProductController(Controller):
+    path = "/products"
+    tags = ["products"]
+    dependencies = {"products": provide_service(ProductService)}
+
+    @get(
+        "/",
+        responses=problem_responses(),
+        description=(
+            "Spec filters: `spec.<key>.gte|lte|eq=<number>` and `spec.<key>.includes=a,b` "
+            "(all listed values present). `category` includes subcategories."
+        ),
+    )
+    async def list_products(
+        self,
+        request: Request,
+        products: ProductService,
+        q: Search = None,
+        category: CodeParam = None,
+        vendor: Slug | None = None,
+        domestic: bool | None = None,
+        status: Annotated[str | None, Parameter(pattern="^(active|discontinued)$")] = None,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[ProductRead]:
+        """Search and filter products, including by spec values."""
+        return await products.list_products(
+            q=q,
+            category=category,
+            vendor=vendor,
+            domestic=domestic,
+            status=status,
+            spec_params=request.query_params.multi_items(),
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{product_id:int}", responses=problem_responses(404))
+    async def get_product(self, products: ProductService, product_id: int) -> Response[ProductRead]:
+        """A product, with its ETag."""
+        return _with_etag(await products.get(product_id))
+
+    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409))
+    async def create_product(
+        self, products: ProductService, actor: Actor, data: ProductCreate
+    ) -> Response[ProductRead]:
+        """Add a product (its vendor, or admin); specs are checked against the category."""
+        return _with_etag(await products.create(actor, data), 201)
+
+    @patch(
+        "/{product_id:int}",
+        guards=[roles("vendor")],
+        responses=problem_responses(403, 404, 409, 412),
+    )
+    async def update_product(
+        self,
+        products: ProductService,
+        actor: Actor,
+        product_id: int,
+        data: ProductUpdate,
+        if_match: IfMatch = None,
+    ) -> Response[ProductRead]:
+        """Edit a product (its vendor, or admin)."""
+        return _with_etag(await products.update(actor, product_id, data, if_match))

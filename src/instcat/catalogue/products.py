@@ -1,0 +1,290 @@
+"""Products: specs checked against their category, search and spec filters."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from instcat.auth import Actor
+from instcat.catalogue.lookup import (
+    as_spec_defs,
+    category_by_code,
+    spec_rows,
+    subtree_ids,
+    vendor_by_slug,
+)
+from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
+from instcat.catalogue.specs import (
+    SpecFilter,
+    check_specs,
+    index_rows,
+    normalise_specs,
+    parse_filters,
+)
+from instcat.catalogue.vendors import DOMESTIC_COUNTRY
+from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.db import Database
+from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
+from instcat.models import Category, Product, ProductSpecValue, Vendor
+from instcat.models.base import utcnow
+from instcat.text import like_pattern, query_forms, search_text
+
+_READ_COLUMNS = (
+    Product,
+    Vendor.slug,
+    Vendor.name_zh,
+    Vendor.name_en,
+    Vendor.country,
+    Category.code,
+    Category.name_zh,
+    Category.name_en,
+)
+
+
+def product_select() -> Select[Any]:
+    """Products joined with what a ProductRead shows of their vendor and category."""
+    return (
+        select(*_READ_COLUMNS)
+        .join(Vendor, Vendor.id == Product.vendor_id)
+        .join(Category, Category.id == Product.category_id)
+    )
+
+
+def product_read(row: Any) -> ProductRead:
+    """Build a ProductRead from a row of `product_select()`."""
+    product: Product = row[0]
+    return ProductRead(
+        id=product.id or 0,
+        vendor=row[1],
+        vendor_name_zh=row[2],
+        vendor_name_en=row[3],
+        category=row[5],
+        category_name_zh=row[6],
+        category_name_en=row[7],
+        model=product.model,
+        name=product.name,
+        specs=dict(product.specs),
+        made_in=product.made_in,
+        domestic=row[4] == DOMESTIC_COUNTRY,
+        launch_year=product.launch_year,
+        status=product.status,
+        price_band=product.price_band,
+        illustrative=product.illustrative,
+        version=product.version,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def _spec_condition(spec_filter: SpecFilter) -> Any:
+    value = ProductSpecValue
+    base = and_(value.product_id == Product.id, value.key == spec_filter.key)
+    if spec_filter.op == "includes":
+        return and_(
+            *(exists().where(base, value.text_value == member) for member in spec_filter.values)
+        )
+    if spec_filter.text is not None:
+        return exists().where(base, value.text_value == spec_filter.text)
+    compare = {
+        "gte": value.num_value >= spec_filter.number,
+        "lte": value.num_value <= spec_filter.number,
+        "eq": value.num_value == spec_filter.number,
+    }[spec_filter.op]
+    return exists().where(base, compare)
+
+
+class ProductService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def list_products(
+        self,
+        *,
+        q: str | None,
+        category: str | None,
+        vendor: str | None,
+        domestic: bool | None,
+        status: str | None,
+        spec_params: Iterable[tuple[str, str]],
+        limit: int,
+        offset: int,
+    ) -> Page[ProductRead]:
+        """Products by search text, category (with subcategories), vendor, origin and specs."""
+        async with self.db.read() as session:
+            query = product_select()
+            category_ids = None
+            if category:
+                category_ids = await subtree_ids(session, category)
+                query = query.where(Product.category_id.in_(category_ids))
+            definitions = as_spec_defs(await spec_rows(session, category_ids))
+            filters, errors = parse_filters(spec_params, definitions)
+            if errors:
+                raise InvalidInput("Invalid spec filter.", errors)
+            for spec_filter in filters:
+                query = query.where(_spec_condition(spec_filter))
+            if q:
+                query = query.where(
+                    or_(
+                        *(
+                            Product.search_text.like(like_pattern(f), escape="\\")
+                            for f in query_forms(q)
+                        )
+                    )
+                )
+            if vendor:
+                query = query.where(Vendor.slug == vendor)
+            if domestic is not None:
+                is_cn = Vendor.country == DOMESTIC_COUNTRY
+                query = query.where(is_cn if domestic else ~is_cn)
+            if status:
+                query = query.where(Product.status == status)
+            total = (
+                await session.execute(
+                    select(func.count()).select_from(query.with_only_columns(Product.id).subquery())
+                )
+            ).scalar_one()
+            rows = await session.execute(query.order_by(Product.id).limit(limit).offset(offset))
+            items = [product_read(row) for row in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def get(self, product_id: int) -> ProductRead:
+        async with self.db.read() as session:
+            return await self._get_read(session, product_id)
+
+    async def _get_read(self, session: AsyncSession, product_id: int) -> ProductRead:
+        row = (await session.execute(product_select().where(Product.id == product_id))).first()
+        if row is None:
+            raise NotFound("product", product_id)
+        return product_read(row)
+
+    async def _checked_specs(
+        self, session: AsyncSession, category_id: int, specs: dict[str, Any]
+    ) -> dict[str, Any]:
+        errors = check_specs(as_spec_defs(await spec_rows(session, [category_id])), specs)
+        if errors:
+            raise InvalidInput("Specs do not fit the category's spec definitions.", errors)
+        return normalise_specs(specs)
+
+    @staticmethod
+    def _search_text(product: Product, vendor: Vendor, category: Category) -> str:
+        return search_text(
+            [
+                product.model,
+                product.name,
+                vendor.name_zh,
+                vendor.name_en,
+                category.code,
+                category.name_zh,
+                category.name_en,
+                *category.aliases,
+            ]
+        )
+
+    @staticmethod
+    async def _index_specs(session: AsyncSession, product_id: int, specs: dict[str, Any]) -> None:
+        await session.execute(
+            delete(ProductSpecValue).where(ProductSpecValue.product_id == product_id)
+        )
+        session.add_all(
+            ProductSpecValue(product_id=product_id, key=key, num_value=num, text_value=text)
+            for key, num, text in index_rows(specs)
+        )
+
+    async def create(self, actor: Actor, data: ProductCreate) -> ProductRead:
+        """Add a product (its own vendor, or admin)."""
+        actor.require("admin", "vendor")
+        async with self.db.write() as session:
+            vendor = await self._vendor_for_write(session, actor, data.vendor)
+            category = await self._category_field(session, data.category)
+            specs = await self._checked_specs(session, category.id or 0, data.specs)
+            await self._model_free(session, vendor.id or 0, data.model, None)
+            product = Product(
+                **data.model_dump(exclude={"vendor", "category", "specs"}),
+                vendor_id=vendor.id or 0,
+                category_id=category.id or 0,
+                specs=specs,
+            )
+            product.search_text = self._search_text(product, vendor, category)
+            session.add(product)
+            await session.flush()
+            await self._index_specs(session, product.id or 0, specs)
+            await audit(session, actor, "create", "product", product.id, {"model": product.model})
+            await session.flush()
+            return await self._get_read(session, product.id or 0)
+
+    async def update(
+        self, actor: Actor, product_id: int, data: ProductUpdate, if_match: str | None
+    ) -> ProductRead:
+        """Change a product (its own vendor, or admin); specs merge, null removes a key."""
+        actor.require("admin", "vendor")
+        changes = data.model_dump(exclude_unset=True)
+        for field in ("category", "model", "name", "specs", "made_in", "status", "illustrative"):
+            if field in changes and changes[field] is None:
+                raise InvalidInput.field(field, "may not be null")
+        async with self.db.write() as session:
+            product = await session.get(Product, product_id)
+            if product is None:
+                raise NotFound("product", product_id)
+            if not actor.acts_for_vendor(product.vendor_id):
+                raise Forbidden("Only the owning vendor or an admin may edit this product.")
+            check_if_match(if_match, product.version)
+            vendor = await session.get(Vendor, product.vendor_id)
+            category = await session.get(Category, product.category_id)
+            if "category" in changes:
+                category = await self._category_field(session, changes["category"])
+            values = {k: v for k, v in changes.items() if k not in ("category", "specs")}
+            specs = dict(product.specs)
+            for key, value in (changes.get("specs") or {}).items():
+                if value is None:
+                    specs.pop(key, None)
+                else:
+                    specs[key] = value
+            specs = await self._checked_specs(session, category.id or 0, specs)
+            if "model" in changes:
+                await self._model_free(session, product.vendor_id, changes["model"], product.id)
+            merged = product.model_copy(update=values)
+            values.update(
+                category_id=category.id,
+                specs=specs,
+                search_text=self._search_text(merged, vendor, category),  # type: ignore[arg-type]
+                version=product.version + 1,
+                updated_at=utcnow(),
+            )
+            result = await session.execute(
+                update(Product)
+                .where(Product.id == product_id, Product.version == product.version)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise lost_race("product", if_match is not None)
+            await self._index_specs(session, product_id, specs)
+            await audit(
+                session, actor, "update", "product", product_id, {"fields": sorted(changes)}
+            )
+            await session.flush()
+            session.expire_all()
+            return await self._get_read(session, product_id)
+
+    async def _vendor_for_write(self, session: AsyncSession, actor: Actor, slug: str) -> Vendor:
+        try:
+            vendor = await vendor_by_slug(session, slug)
+        except NotFound as missing:
+            raise InvalidInput.field("vendor", f"unknown vendor {slug!r}") from missing
+        if not actor.acts_for_vendor(vendor.id or 0):
+            raise Forbidden("A vendor may create products in its own name only.")
+        return vendor
+
+    async def _category_field(self, session: AsyncSession, code: str) -> Category:
+        try:
+            return await category_by_code(session, code)
+        except NotFound as missing:
+            raise InvalidInput.field("category", f"unknown category {code!r}") from missing
+
+    async def _model_free(
+        self, session: AsyncSession, vendor_id: int, model: str, own_id: int | None
+    ) -> None:
+        query = select(Product.id).where(Product.vendor_id == vendor_id, Product.model == model)
+        found = (await session.execute(query)).scalar()
+        if found is not None and found != own_id:
+            raise Conflict(f"This vendor already has a product with model {model!r} (id {found}).")

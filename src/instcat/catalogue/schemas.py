@@ -1,0 +1,302 @@
+"""What the catalogue API accepts and returns."""
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from instcat.catalogue.specs import direction_problem
+from instcat.common import (
+    Code,
+    Country,
+    Finite,
+    Key,
+    LongText,
+    Name,
+    ShortText,
+    Slug,
+    Strict,
+    Timestamp,
+    Url,
+    Year,
+)
+
+Kind = Literal["number", "set", "text"]
+Direction = Literal["higher_better", "lower_better", "includes", "equals"]
+_SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_METRIC = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+class SpecDefinitionIn(Strict):
+    key: Key
+    name_zh: Name
+    name_en: Name
+    unit: ShortText | None = None
+    kind: Kind
+    direction: Direction
+    critical: bool = False
+
+    @model_validator(mode="after")
+    def _direction_fits_kind(self) -> "SpecDefinitionIn":
+        problem = direction_problem(self.kind, self.direction)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class SpecDefinitionRead(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    unit: str | None
+    kind: str
+    direction: str
+    critical: bool
+
+
+def _unique_keys(specs: list[SpecDefinitionIn] | None) -> list[SpecDefinitionIn] | None:
+    if specs is not None:
+        keys = [s.key for s in specs]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate spec keys: {', '.join(duplicates)}")
+    return specs
+
+
+class CategoryCreate(Strict):
+    code: Code
+    name_zh: Name
+    name_en: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    parent: Code | None = None
+    description: LongText | None = None
+    specs: list[SpecDefinitionIn] = Field(default_factory=list, max_length=50)
+
+    _check_specs = field_validator("specs")(_unique_keys)
+
+
+class CategoryUpdate(Strict):
+    """Fields to change; `specs`, when given, replaces the whole list."""
+
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    aliases: list[Name] | None = Field(default=None, max_length=50)
+    parent: Code | None = None
+    description: LongText | None = None
+    specs: list[SpecDefinitionIn] | None = Field(default=None, max_length=50)
+
+    _check_specs = field_validator("specs")(_unique_keys)
+
+
+class CategoryRead(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    aliases: list[str]
+    parent: str | None
+    description: str | None
+    specs: list[SpecDefinitionRead]
+
+
+# --- market figures -------------------------------------------------------------------------
+
+
+class SourceIn(Strict):
+    publication: Name
+    title: ShortText = Field(min_length=1)
+    date: str | None = None
+    quote: LongText | None = None
+    url: Url | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _SOURCE_DATE.match(value):
+            raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD")
+        return value
+
+
+class SourceRead(BaseModel):
+    publication: str
+    title: str
+    date: str | None
+    quote: str | None
+    url: str | None
+
+
+class MarketFigureCreate(Strict):
+    category: Code | None = None
+    scope: ShortText | None = None
+    year: Year
+    metric: str = Field(max_length=80)
+    value: Finite
+    value_low: Finite | None = None
+    value_high: Finite | None = None
+    unit: Name = Field(max_length=20)
+    basis: Literal["units", "value"] | None = None
+    note: LongText | None = None
+    ref: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    source: SourceIn
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_shape(cls, value: str) -> str:
+        if not _METRIC.match(value):
+            raise ValueError("metric names are snake_case, e.g. domestic_share_units")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "MarketFigureCreate":
+        if self.category is None and not self.scope:
+            raise ValueError("scope is required when category is null")
+        if self.metric.startswith("domestic_share"):
+            for name in ("value", "value_low", "value_high"):
+                number = getattr(self, name)
+                if number is not None and not 0 <= number <= 100:
+                    raise ValueError(f"{name}: a domestic share is a percentage from 0 to 100")
+        low, high = self.value_low, self.value_high
+        if (low is None) != (high is None):
+            raise ValueError("give both value_low and value_high, or neither")
+        if low is not None and high is not None and not low <= self.value <= high:
+            raise ValueError("value must lie between value_low and value_high")
+        return self
+
+
+class MarketFigureRead(BaseModel):
+    id: int
+    ref: str | None
+    category: str | None
+    scope: str | None
+    year: int
+    metric: str
+    value: float
+    value_low: float | None
+    value_high: float | None
+    unit: str
+    basis: str | None
+    note: str | None
+    source: SourceRead
+    created_at: Timestamp
+
+
+class CategoryDetail(CategoryRead):
+    children: list[str]
+    market: dict[str, MarketFigureRead]
+
+
+# --- vendors --------------------------------------------------------------------------------
+
+
+class ServiceIn(Strict):
+    regions: list[Name] = Field(default_factory=list, max_length=100)
+    response_hours: Finite | None = Field(default=None, ge=0, le=10_000)
+
+
+class ServiceRead(BaseModel):
+    regions: list[str]
+    response_hours: float | None
+
+
+class VendorCreate(Strict):
+    slug: Slug
+    name_zh: Name
+    name_en: Name
+    country: Country
+    founded_year: Year | None = None
+    city: Name | None = None
+    website: Url | None = None
+    service: ServiceIn = Field(default_factory=ServiceIn)
+    certifications: list[Name] = Field(default_factory=list, max_length=100)
+    description: LongText | None = None
+    source: SourceIn | None = None
+    illustrative: bool = False
+
+
+class VendorUpdate(Strict):
+    """Fields to change. `country` is for admins only; `slug` never changes."""
+
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    country: Country | None = None
+    founded_year: Year | None = None
+    city: Name | None = None
+    website: Url | None = None
+    service: ServiceIn | None = None
+    certifications: list[Name] | None = Field(default=None, max_length=100)
+    description: LongText | None = None
+    illustrative: bool | None = None
+
+
+class VendorRead(BaseModel):
+    id: int
+    slug: str
+    name_zh: str
+    name_en: str
+    country: str
+    domestic: bool
+    founded_year: int | None
+    city: str | None
+    website: str | None
+    service: ServiceRead
+    certifications: list[str]
+    description: str | None
+    illustrative: bool
+    source: dict[str, Any] | None
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+class ProductCreate(Strict):
+    vendor: Slug
+    category: Code
+    model: Name
+    name: Name
+    specs: dict[str, Any] = Field(default_factory=dict)
+    made_in: Country
+    launch_year: Year | None = None
+    status: Literal["active", "discontinued"] = "active"
+    price_band: Name | None = None
+    illustrative: bool = False
+
+
+class ProductUpdate(Strict):
+    """Fields to change. `specs` merges: a key set to null is removed."""
+
+    category: Code | None = None
+    model: Name | None = None
+    name: Name | None = None
+    specs: dict[str, Any] | None = None
+    made_in: Country | None = None
+    launch_year: Year | None = None
+    status: Literal["active", "discontinued"] | None = None
+    price_band: Name | None = None
+    illustrative: bool | None = None
+
+
+class ProductRead(BaseModel):
+    id: int
+    vendor: str
+    vendor_name_zh: str
+    vendor_name_en: str
+    category: str
+    category_name_zh: str
+    category_name_en: str
+    model: str
+    name: str
+    specs: dict[str, Any]
+    made_in: str
+    domestic: bool
+    launch_year: int | None
+    status: str
+    price_band: str | None
+    illustrative: bool
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -1,0 +1,168 @@
+"""The `instcat` command."""
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from instcat.config import Settings
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from instcat.db import Database
+
+    async def main() -> T:
+        db = Database.from_settings(settings)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """instcat: the catalogue of domestic scientific instruments and the substitution list.
+
+    The database comes from INSTCAT_DATABASE_URL (default: instcat.db in this folder).
+    """
+    ctx.obj = Settings()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    uvicorn.run(
+        "instcat.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        loop="auto",
+        http="auto",
+        access_log=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from instcat.migrate import current_revision, upgrade
+
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(settings: Settings) -> None:
+    """Print the revision the database is at."""
+    from instcat.migrate import current_revision
+
+    click.echo(current_revision(settings.database_url) or "empty")
+
+
+@main.command("seed")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder with the bundled JSON files (default: the repository's seed/).",
+)
+@click.pass_obj
+def seed_command(settings: Settings, directory: Path | None) -> None:
+    """Load the bundled data; records already there are left as they are."""
+    from instcat.seeding import SeedError, seed
+
+    try:
+        created = _run(settings, lambda database: seed(database, directory or settings.seed_dir))
+    except SeedError as error:
+        raise click.ClickException(str(error)) from error
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(created.items())) or "nothing new"
+    click.echo(f"seed: created {summary}")
+
+
+@main.group()
+def users() -> None:
+    """Users and their tokens."""
+
+
+@users.command("add")
+@click.option("--name", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "reviewer", "vendor", "purchaser"])
+)
+@click.option("--vendor", "vendor_slug", help="Vendor slug (vendor role only).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id": …, "token": …}.')
+@click.pass_obj
+def users_add(
+    settings: Settings, name: str, role: str, vendor_slug: str | None, as_json: bool
+) -> None:
+    """Add a user and print its token (shown only this once)."""
+    from pydantic import ValidationError
+
+    from instcat.accounts.schemas import UserCreate
+    from instcat.accounts.service import create_user
+    from instcat.auth import SYSTEM
+    from instcat.errors import DomainError
+
+    try:
+        data = UserCreate(name=name, role=role, vendor=vendor_slug)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from error
+
+    async def work(database: Any) -> Any:
+        async with database.write() as session:
+            return await create_user(session, SYSTEM, data)
+
+    try:
+        user = _run(settings, work)
+    except DomainError as error:
+        raise click.ClickException(error.detail) from error
+    if as_json:
+        click.echo(json.dumps({"id": user.id, "token": user.token}))
+    else:
+        click.echo(f"user {user.id} ({user.role}) token: {user.token}")
+        click.echo("The token is not stored in clear and will not be shown again.", err=True)
+
+
+@users.command("revoke")
+@click.argument("user_id", type=int)
+@click.pass_obj
+def users_revoke(settings: Settings, user_id: int) -> None:
+    """Revoke a user's token."""
+    from instcat.accounts.service import AccountService
+    from instcat.auth import SYSTEM
+    from instcat.errors import DomainError
+
+    try:
+        _run(settings, lambda database: AccountService(database).revoke(SYSTEM, user_id))
+    except DomainError as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"user {user_id}: token revoked")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

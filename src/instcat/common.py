@@ -1,0 +1,135 @@
+"""Shared request/response pieces: clean text types, pagination, ETags, audit records."""
+
+import math
+import re
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from instcat.auth import Actor
+from instcat.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
+from instcat.models import AuditEvent
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    # PostgreSQL rejects NUL in text while SQLite stores it: refuse it everywhere.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    AfterValidator(_no_control_characters),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(max_length=10_000),
+    AfterValidator(_no_control_characters),
+]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://\S+$"),
+    AfterValidator(_no_control_characters),
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Finite = Annotated[float, AfterValidator(_finite)]
+Year = Annotated[int, AfterValidator(lambda y: _year(y))]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
+]
+
+
+def _year(value: int) -> int:
+    if not 1800 <= value <= 2100:
+        raise ValueError("must be a year between 1800 and 2100")
+    return value
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """The collection envelope."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def etag_for(version: int) -> str:
+    """The strong ETag of a row version."""
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Stale If-Match is a 412; no header means no precondition."""
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags:
+        return
+    current = etag_for(version)
+    if not any(tag.removeprefix("W/") == current for tag in tags):
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the current version {current}."
+        )
+
+
+def lost_race(entity: str, precondition: bool) -> DomainError:
+    """The error for a versioned update that found the row already changed."""
+    message = f"The {entity} was changed by someone else meanwhile; reload and retry."
+    return PreconditionFailed(message) if precondition else Conflict(message)
+
+
+def require_fields(data: dict[str, Any], *fields: str) -> None:
+    """PATCH may not null out required fields."""
+    errors = [(f, "may not be null") for f in fields if f in data and data[f] is None]
+    if errors:
+        raise InvalidInput("Required fields may not be null.", errors)
+
+
+async def audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a write in the same transaction as the write itself."""
+    session.add(
+        AuditEvent(
+            actor_id=actor.id, action=action, entity=entity, entity_id=entity_id, detail=detail
+        )
+    )

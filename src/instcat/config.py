@@ -1,0 +1,39 @@
+"""Settings: the only place that reads the environment."""
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_FILE = "instcat.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain database URLs onto the async drivers instcat uses."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Runtime settings, read from INSTCAT_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="INSTCAT_", extra="ignore")
+
+    database_url: str = f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+    seed_dir: Path = Path(__file__).resolve().parents[2] / "seed"
+    max_body_bytes: int = 2 * 1024 * 1024
+    debug: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
