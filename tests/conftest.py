@@ -66,7 +66,6 @@ async def _truncate(url: str) -> None:
         else:
             for table in tables:
                 await connection.execute(text(f'DELETE FROM "{table}"'))
-            await connection.execute(text("DELETE FROM sqlite_sequence"))
     await engine.dispose()
 
 

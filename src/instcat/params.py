@@ -2,24 +2,30 @@
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from instcat.common import DEFAULT_PAGE, MAX_PAGE
 
 Limit = Annotated[
     int,
-    Parameter(ge=1, le=MAX_PAGE, description=f"Page size, 1–{MAX_PAGE} (default {DEFAULT_PAGE})"),
+    QueryParameter(
+        ge=1, le=MAX_PAGE, description=f"Page size, 1–{MAX_PAGE} (default {DEFAULT_PAGE})"
+    ),
 ]
-Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="Items to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000, description="Items to skip")]
 Search = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         max_length=200,
         description="Search text: Chinese, English, alias, abbreviation or pinyin",
     ),
 ]
-CodeParam = Annotated[str | None, Parameter(max_length=40, description="Category code")]
+CodeParam = Annotated[str | None, QueryParameter(max_length=40, description="Category code")]
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", required=False, description="ETag from a previous GET"),
+    HeaderParameter(name="If-Match", required=False, description="ETag from a previous GET"),
+]
+Domestic = Annotated[
+    bool | None,
+    QueryParameter(description="true: home country CN; false: foreign vendors"),
 ]

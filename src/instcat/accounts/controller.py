@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from instcat.accounts.schemas import AuditRead, UserCreate, UserCreated
 from instcat.accounts.service import AccountService
@@ -21,7 +22,10 @@ class UserController(Controller):
 
     @post("/", guards=[roles("admin")], responses=problem_responses(403))
     async def create_user(
-        self, accounts: AccountService, actor: Actor, data: UserCreate
+        self,
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[UserCreate],
     ) -> UserCreated:
         """Add a user (admin). The token is in this response only; just its hash is stored."""
         return await accounts.create_user(actor, data)
@@ -32,7 +36,12 @@ class UserController(Controller):
         guards=[roles("admin")],
         responses=problem_responses(403, 404),
     )
-    async def revoke_user(self, accounts: AccountService, actor: Actor, user_id: int) -> None:
+    async def revoke_user(
+        self,
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
+        user_id: FromPath[int],
+    ) -> None:
         """Revoke a user's token (admin)."""
         await accounts.revoke(actor, user_id)
 
@@ -45,11 +54,11 @@ class AuditController(Controller):
     @get("/", guards=[roles("reviewer")], responses=problem_responses(403))
     async def list_audit(
         self,
-        accounts: AccountService,
-        actor: Actor,
-        entity: Annotated[str | None, Parameter(max_length=40)] = None,
-        entity_id: Annotated[int | None, Parameter(ge=0)] = None,
-        actor_id: Annotated[int | None, Parameter(query="actor", ge=0)] = None,
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
+        entity: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        entity_id: Annotated[int | None, QueryParameter(ge=0)] = None,
+        actor_id: Annotated[int | None, QueryParameter(name="actor", ge=0)] = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[AuditRead]:

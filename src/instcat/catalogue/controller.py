@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from instcat.auth import Actor, roles
 from instcat.catalogue.categories import CategoryService
@@ -26,9 +27,9 @@ from instcat.catalogue.vendors import VendorService
 from instcat.common import DEFAULT_PAGE, Page, etag_for
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
-from instcat.params import CodeParam, IfMatch, Limit, Offset, Search
+from instcat.params import CodeParam, Domestic, IfMatch, Limit, Offset, Search
 
-Slug = Annotated[str, Parameter(max_length=80)]
+Slug = Annotated[str, QueryParameter(max_length=80)]
 
 
 def _with_etag(read: VendorRead | ProductRead, status_code: int = 200) -> Response:
@@ -43,7 +44,7 @@ class CategoryController(Controller):
     @get("/", responses=problem_responses())
     async def list_categories(
         self,
-        categories: CategoryService,
+        categories: NamedDependency[CategoryService],
         q: Search = None,
         parent: CodeParam = None,
         limit: Limit = DEFAULT_PAGE,
@@ -53,15 +54,17 @@ class CategoryController(Controller):
         return await categories.list_categories(q, parent, limit, offset)
 
     @get("/{code:str}", responses=problem_responses(404))
-    async def get_category(self, categories: CategoryService, code: str) -> CategoryDetail:
+    async def get_category(
+        self, categories: NamedDependency[CategoryService], code: FromPath[str]
+    ) -> CategoryDetail:
         """A category with its spec definitions and latest market figure per metric."""
         return await categories.get_detail(code)
 
     @get("/{code:str}/market", responses=problem_responses(404))
     async def get_category_market(
         self,
-        categories: CategoryService,
-        code: str,
+        categories: NamedDependency[CategoryService],
+        code: FromPath[str],
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[MarketFigureRead]:
@@ -70,14 +73,21 @@ class CategoryController(Controller):
 
     @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
     async def create_category(
-        self, categories: CategoryService, actor: Actor, data: CategoryCreate
+        self,
+        categories: NamedDependency[CategoryService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[CategoryCreate],
     ) -> CategoryRead:
         """Add a category with its spec definitions (admin)."""
         return await categories.create(actor, data)
 
     @patch("/{code:str}", guards=[roles("admin")], responses=problem_responses(403, 404, 409))
     async def update_category(
-        self, categories: CategoryService, actor: Actor, code: str, data: CategoryUpdate
+        self,
+        categories: NamedDependency[CategoryService],
+        actor: NamedDependency[Actor],
+        code: FromPath[str],
+        data: JSONBody[CategoryUpdate],
     ) -> CategoryRead:
         """Change a category (admin); `specs` replaces the list."""
         return await categories.update(actor, code, data)
@@ -90,7 +100,10 @@ class MarketFigureController(Controller):
 
     @post("/", guards=[roles("admin")], responses=problem_responses(403, 404))
     async def create_market_figure(
-        self, categories: CategoryService, actor: Actor, data: MarketFigureCreate
+        self,
+        categories: NamedDependency[CategoryService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[MarketFigureCreate],
     ) -> MarketFigureRead:
         """Add a market figure with its source (admin). Figures are kept as a series."""
         return await categories.create_figure(actor, data)
@@ -104,9 +117,9 @@ class VendorController(Controller):
     @get("/", responses=problem_responses())
     async def list_vendors(
         self,
-        vendors: VendorService,
+        vendors: NamedDependency[VendorService],
         q: Search = None,
-        domestic: bool | None = None,
+        domestic: Domestic = None,
         category: CodeParam = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
@@ -115,13 +128,18 @@ class VendorController(Controller):
         return await vendors.list_vendors(q, domestic, category, limit, offset)
 
     @get("/{slug:str}", responses=problem_responses(404))
-    async def get_vendor(self, vendors: VendorService, slug: str) -> Response[VendorRead]:
+    async def get_vendor(
+        self, vendors: NamedDependency[VendorService], slug: FromPath[str]
+    ) -> Response[VendorRead]:
         """A vendor profile, with its ETag."""
         return _with_etag(await vendors.get(slug))
 
     @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
     async def create_vendor(
-        self, vendors: VendorService, actor: Actor, data: VendorCreate
+        self,
+        vendors: NamedDependency[VendorService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[VendorCreate],
     ) -> Response[VendorRead]:
         """Add a vendor (admin)."""
         return _with_etag(await vendors.create(actor, data), 201)
@@ -133,10 +151,10 @@ class VendorController(Controller):
     )
     async def update_vendor(
         self,
-        vendors: VendorService,
-        actor: Actor,
-        slug: str,
-        data: VendorUpdate,
+        vendors: NamedDependency[VendorService],
+        actor: NamedDependency[Actor],
+        slug: FromPath[str],
+        data: JSONBody[VendorUpdate],
         if_match: IfMatch = None,
     ) -> Response[VendorRead]:
         """Edit a vendor profile (admin, or the vendor itself except `country`)."""
@@ -159,12 +177,12 @@ class ProductController(Controller):
     async def list_products(
         self,
         request: Request,
-        products: ProductService,
+        products: NamedDependency[ProductService],
         q: Search = None,
         category: CodeParam = None,
-        vendor: Slug | None = None,
-        domestic: bool | None = None,
-        status: Annotated[str | None, Parameter(pattern="^(active|discontinued)$")] = None,
+        vendor: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        domestic: Domestic = None,
+        status: Annotated[str | None, QueryParameter(pattern="^(active|discontinued)$")] = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[ProductRead]:
@@ -181,13 +199,18 @@ class ProductController(Controller):
         )
 
     @get("/{product_id:int}", responses=problem_responses(404))
-    async def get_product(self, products: ProductService, product_id: int) -> Response[ProductRead]:
+    async def get_product(
+        self, products: NamedDependency[ProductService], product_id: FromPath[int]
+    ) -> Response[ProductRead]:
         """A product, with its ETag."""
         return _with_etag(await products.get(product_id))
 
     @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409))
     async def create_product(
-        self, products: ProductService, actor: Actor, data: ProductCreate
+        self,
+        products: NamedDependency[ProductService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[ProductCreate],
     ) -> Response[ProductRead]:
         """Add a product (its vendor, or admin); specs are checked against the category."""
         return _with_etag(await products.create(actor, data), 201)
@@ -199,10 +222,10 @@ class ProductController(Controller):
     )
     async def update_product(
         self,
-        products: ProductService,
-        actor: Actor,
-        product_id: int,
-        data: ProductUpdate,
+        products: NamedDependency[ProductService],
+        actor: NamedDependency[Actor],
+        product_id: FromPath[int],
+        data: JSONBody[ProductUpdate],
         if_match: IfMatch = None,
     ) -> Response[ProductRead]:
         """Edit a product (its vendor, or admin)."""
