@@ -1,5 +1,6 @@
 """The Litestar application."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -65,6 +66,14 @@ def openapi_config() -> OpenAPIConfig:
         security=[{}, {"bearer": []}],
         use_handler_docstrings=True,
         create_examples=False,
+    )
+
+
+def openapi_document(app: Litestar) -> str:
+    """The app's OpenAPI document as stable, diff-friendly JSON."""
+    return (
+        json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
     )
 
 

@@ -164,5 +164,23 @@ def users_revoke(settings: Settings, user_id: int) -> None:
     click.echo(f"user {user_id}: token revoked")
 
 
+@main.command("openapi")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output (api_spec/openapi.json is the committed copy).",
+)
+def openapi_command(output: Path | None) -> None:
+    """Print the OpenAPI document the app serves."""
+    from instcat.app import create_app, openapi_document
+
+    document = openapi_document(create_app(Settings(database_url="sqlite://")))
+    if output is None:
+        click.echo(document, nl=False)
+    else:
+        output.write_text(document, encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

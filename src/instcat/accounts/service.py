@@ -1,7 +1,7 @@
 """Users, tokens and the audit trail."""
 
 from sqlalchemy import func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.accounts.schemas import AuditActor, AuditRead, UserCreate, UserCreated
 from instcat.auth import Actor, hash_token, new_token

@@ -1,7 +1,7 @@
 """Categories, their spec definitions, and market figures."""
 
 from sqlalchemy import Select, func, or_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
 from instcat.catalogue.lookup import (

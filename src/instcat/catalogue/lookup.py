@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.catalogue.schemas import SpecDefinitionRead
 from instcat.catalogue.specs import SpecDef

@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
 from instcat.catalogue.lookup import subtree_ids, vendor_by_slug

@@ -1,0 +1,66 @@
+"""The bundled data loads completely, and loading it again changes nothing."""
+
+import asyncio
+import json
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from instcat.config import Settings
+from instcat.db import Database
+from instcat.models import Category, MarketFigure, Product, Vendor
+from instcat.seeding import seed
+from tests.conftest import SEED_DIR
+
+
+def _file_counts() -> Counter[str]:
+    return Counter(
+        {
+            name: len(json.loads((SEED_DIR / f"{name}.json").read_text(encoding="utf-8")))
+            for name in ("categories", "market_figures", "vendors", "products")
+        }
+    )
+
+
+async def _seed_and_count(settings: Settings) -> tuple[Counter[str], Counter[str], dict[str, int]]:
+    db = Database.from_settings(settings)
+    try:
+        first = await seed(db, SEED_DIR)
+        second = await seed(db, SEED_DIR)
+        async with db.read() as session:
+            counts = {
+                name: (await session.execute(select(func.count()).select_from(model))).scalar_one()
+                for name, model in (
+                    ("categories", Category),
+                    ("market_figures", MarketFigure),
+                    ("vendors", Vendor),
+                    ("products", Product),
+                )
+            }
+    finally:
+        await db.dispose()
+    return first, second, counts
+
+
+def test_seed_loads_every_record_and_is_safe_to_run_twice(settings: Settings) -> None:
+    first, second, counts = asyncio.run(_seed_and_count(settings))
+    expected = _file_counts()
+    assert first == expected
+    assert sum(second.values()) == 0
+    assert counts == dict(expected)
+
+
+def test_every_bundled_example_product_and_vendor_is_marked_illustrative() -> None:
+    for name in ("products", "vendors"):
+        records = json.loads((SEED_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        assert all(r.get("illustrative") is True for r in records), name
+
+
+def test_every_bundled_market_figure_carries_its_source() -> None:
+    figures = json.loads((SEED_DIR / "market_figures.json").read_text(encoding="utf-8"))
+    for figure in figures:
+        source = figure["source"]
+        assert source["publication"] and source["title"], figure["ref"]
+        assert source["quote"], figure["ref"]
+    refs = {f["ref"].split("-")[0] for f in figures}
+    assert {f"A{i}" for i in range(1, 16)} <= refs
