@@ -26,6 +26,8 @@ from instcat.catalogue.controller import (
 )
 from instcat.config import Settings
 from instcat.db import Database
+from instcat.feedback.controller import FeedbackController, ProductFeedbackController
+from instcat.trials.controller import TrialController
 from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
 
 API_PREFIX = "/api/v1"
@@ -96,6 +98,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MarketFigureController,
             VendorController,
             ProductController,
+            TrialController,
+            ProductFeedbackController,
+            FeedbackController,
             UserController,
             AuditController,
         ],

@@ -29,3 +29,12 @@ Domestic = Annotated[
     bool | None,
     QueryParameter(description="true: home country CN; false: foreign vendors"),
 ]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=255,
+        description="Retry-safe key: the same key and body again returns the first response",
+    ),
+]

@@ -8,15 +8,22 @@ from instcat.models.catalogue import (
     SpecDefinition,
     Vendor,
 )
+from instcat.models.feedback import Feedback, IdempotencyRecord
+from instcat.models.trials import Trial, TrialCheck, TrialReview
 from instcat.models.users import AuditEvent, User
 
 __all__ = [
     "AuditEvent",
     "Category",
+    "Feedback",
+    "IdempotencyRecord",
     "MarketFigure",
     "Product",
     "ProductSpecValue",
     "SpecDefinition",
+    "Trial",
+    "TrialCheck",
+    "TrialReview",
     "User",
     "Vendor",
 ]

@@ -1,0 +1,128 @@
+"""Idempotency-Key handling for POSTs that create things.
+
+The key is claimed in its own short transaction first, so a concurrent retry sees it and
+gets a 409 instead of creating a second record. The work and the stored response are then
+committed together; if the work fails the claim is dropped, so a failed request can be sent
+again with the same key.
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.auth import Actor
+from instcat.db import Database
+from instcat.errors import Conflict, InvalidInput, Unprocessable
+from instcat.models import IdempotencyRecord
+from instcat.models.base import utcnow
+
+KEEP_FOR = timedelta(hours=24)
+# A claim older than this belongs to a request that died; a retry may take it over.
+STALE_CLAIM = timedelta(minutes=2)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: Any
+    replayed: bool = False
+
+
+def request_hash(data: BaseModel, *extra: object) -> str:
+    """A fingerprint of the validated request body (plus route parameters)."""
+    canonical = json.dumps(
+        [data.model_dump(mode="json"), *extra], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput.field(
+            "header:Idempotency-Key", f"1 to {MAX_KEY_LENGTH} printable characters"
+        )
+
+
+async def _claim(db: Database, actor: Actor, route: str, key: str, digest: str) -> Outcome | None:
+    """Claim the key, or return the stored outcome of an earlier request with it."""
+    async with db.write() as session:
+        existing = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == actor.id,
+                    IdempotencyRecord.route == route,
+                    IdempotencyRecord.key == key,
+                )
+            )
+        ).scalar()
+        now = utcnow()
+        if existing is not None and now - existing.created_at > KEEP_FOR:
+            await session.delete(existing)
+            await session.flush()
+            existing = None
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise Unprocessable("This Idempotency-Key was used with a different request body.")
+            if existing.state == "done":
+                return Outcome(existing.response_status or 200, existing.response_body, True)
+            if now - existing.created_at < STALE_CLAIM:
+                raise Conflict("A request with this Idempotency-Key is still being processed.")
+            existing.created_at = now
+            session.add(existing)
+            return None
+        session.add(
+            IdempotencyRecord(user_id=actor.id or 0, route=route, key=key, request_hash=digest)
+        )
+    return None
+
+
+async def run_idempotent(
+    db: Database,
+    actor: Actor,
+    route: str,
+    key: str | None,
+    digest: str,
+    work: Callable[[AsyncSession], Awaitable[tuple[int, Any]]],
+) -> Outcome:
+    """Run `work` in one write transaction, at most once per (user, route, key)."""
+    if key is None or actor.id is None:
+        async with db.write() as session:
+            status, body = await work(session)
+        return Outcome(status, body)
+    _check_key(key)
+    try:
+        stored = await _claim(db, actor, route, key, digest)
+    except IntegrityError as race:
+        # Another request claimed the same key between our read and our insert.
+        raise Conflict("A request with this Idempotency-Key is still being processed.") from race
+    if stored is not None:
+        return stored
+    owner = (
+        IdempotencyRecord.user_id == actor.id,
+        IdempotencyRecord.route == route,
+        IdempotencyRecord.key == key,
+    )
+    try:
+        async with db.write() as session:
+            status, body = await work(session)
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(*owner)
+                .values(state="done", response_status=status, response_body=body)
+            )
+    except BaseException:
+        async with db.write() as session:
+            await session.execute(
+                delete(IdempotencyRecord).where(*owner, IdempotencyRecord.state == "in_progress")
+            )
+        raise
+    return Outcome(status, body)

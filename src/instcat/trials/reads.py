@@ -1,0 +1,115 @@
+"""Building trial responses, and who may see which trial."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.auth import Actor
+from instcat.models import Trial, TrialCheck, TrialReview, User, Vendor
+from instcat.trials.schemas import CheckRead, ReviewRead, SiteRead, TrialRead, TrialSummary
+
+PUBLIC_STATUSES = ("accepted", "superseded")
+EDITABLE_STATUSES = ("draft", "revision_requested")
+
+
+def can_see(actor: Actor, trial: Trial) -> bool:
+    """Staff see every trial, a vendor its own, everyone the accepted ones."""
+    if actor.is_staff or trial.status in PUBLIC_STATUSES:
+        return True
+    return actor.role == "vendor" and actor.vendor_id == trial.vendor_id
+
+
+def _site(trial: Trial) -> SiteRead:
+    return SiteRead(institution=trial.site_institution, lab=trial.site_lab, city=trial.site_city)
+
+
+def equivalent(trial: Trial) -> bool | None:
+    """The TOST verdict of the paired results, None without them (or when not computable)."""
+    if not trial.statistics:
+        return None
+    return bool(trial.statistics.get("tost", {}).get("equivalent"))
+
+
+def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
+    return TrialSummary(
+        id=trial.id or 0,
+        product_id=trial.product_id,
+        reference_product_id=trial.reference_product_id,
+        vendor=vendor_slug,
+        status=trial.status,
+        version=trial.version,
+        previous_id=trial.previous_id,
+        site=_site(trial),
+        started_on=trial.started_on,
+        ended_on=trial.ended_on,
+        check_count=trial.check_count,
+        all_checks_passed=trial.all_checks_passed,
+        has_paired=trial.paired is not None,
+        equivalent=equivalent(trial) if trial.paired is not None else None,
+        illustrative=trial.illustrative,
+        updated_at=trial.updated_at,
+    )
+
+
+def check_read(check: TrialCheck) -> CheckRead:
+    return CheckRead(
+        metric=check.metric,
+        unit=check.unit,
+        candidate=check.candidate,
+        reference=check.reference,
+        criterion={"op": check.criterion_op, "value": check.criterion_value},
+        passed=check.passed,
+    )
+
+
+async def full_read(session: AsyncSession, trial: Trial) -> TrialRead:
+    """The whole trial: checks, paired values and statistics, review history."""
+    checks: Sequence[TrialCheck] = (
+        (
+            await session.execute(
+                select(TrialCheck)
+                .where(TrialCheck.trial_id == trial.id)
+                .order_by(TrialCheck.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    reviews = await session.execute(
+        select(TrialReview, User.name)
+        .outerjoin(User, User.id == TrialReview.reviewer_id)
+        .where(TrialReview.trial_id == trial.id)
+        .order_by(TrialReview.at, TrialReview.id)
+    )
+    vendor_slug = (
+        await session.execute(select(Vendor.slug).where(Vendor.id == trial.vendor_id))
+    ).scalar_one()
+    review_reads = [
+        ReviewRead(
+            decision=review.decision,
+            comment=review.comment,
+            reviewer={"id": review.reviewer_id, "name": name or "system"},
+            at=review.at,
+        )
+        for review, name in reviews
+    ]
+    base: dict[str, Any] = summary_read(trial, vendor_slug).model_dump(
+        exclude={"check_count", "has_paired", "equivalent", "site"}
+    )
+    return TrialRead(
+        **base,
+        site=_site(trial),
+        checks=[check_read(c) for c in checks],
+        paired=trial.paired,
+        statistics=trial.statistics,
+        uptime_pct=trial.uptime_pct,
+        failures=trial.failures,
+        service_response_hours=trial.service_response_hours,
+        summary=trial.summary,
+        reviews=review_reads,
+        created_at=trial.created_at,
+        submitted_at=trial.submitted_at,
+        decided_at=trial.decided_at,
+    )

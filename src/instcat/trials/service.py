@@ -1,0 +1,353 @@
+"""Trial reports: create, edit, submit, review, amend — each one transaction with its audit."""
+
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.auth import Actor
+from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.db import Database
+from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
+from instcat.idempotency import Outcome, request_hash, run_idempotent
+from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
+from instcat.models.base import utcnow
+from instcat.trials.checks import check_passed
+from instcat.trials.reads import (
+    EDITABLE_STATUSES,
+    PUBLIC_STATUSES,
+    can_see,
+    full_read,
+    summary_read,
+)
+from instcat.trials.schemas import (
+    CheckIn,
+    PairedIn,
+    ReviewIn,
+    TrialCreate,
+    TrialRead,
+    TrialSummary,
+    TrialUpdate,
+)
+from instcat.trials.stats import paired_statistics
+
+DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
+
+
+class TrialService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def list_trials(
+        self,
+        actor: Actor,
+        *,
+        status: str | None,
+        product_id: int | None,
+        vendor: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[TrialSummary]:
+        """Trials the caller may see: public accepted ones, a vendor's own, all for staff."""
+        query = select(Trial, Vendor.slug).join(Vendor, Vendor.id == Trial.vendor_id)
+        if not actor.is_staff:
+            visible = Trial.status.in_(PUBLIC_STATUSES)
+            if actor.role == "vendor" and actor.vendor_id is not None:
+                visible = or_(visible, Trial.vendor_id == actor.vendor_id)
+            query = query.where(visible)
+            if status is None and actor.role != "vendor":
+                query = query.where(Trial.status == "accepted")
+        if status is not None:
+            query = query.where(Trial.status == status)
+        if product_id is not None:
+            query = query.where(
+                or_(Trial.product_id == product_id, Trial.reference_product_id == product_id)
+            )
+        if vendor is not None:
+            query = query.where(Vendor.slug == vendor)
+        async with self.db.read() as session:
+            total = (
+                await session.execute(
+                    select(func.count()).select_from(query.with_only_columns(Trial.id).subquery())
+                )
+            ).scalar_one()
+            rows = await session.execute(
+                query.order_by(Trial.id.desc()).limit(limit).offset(offset)
+            )
+            items = [summary_read(trial, slug) for trial, slug in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def get(self, actor: Actor, trial_id: int) -> tuple[TrialRead, int]:
+        """One trial with statistics and reviews, and its row version for the ETag."""
+        async with self.db.read() as session:
+            trial = await self._visible(session, actor, trial_id)
+            return await full_read(session, trial), trial.row_version
+
+    async def _visible(self, session: AsyncSession, actor: Actor, trial_id: int) -> Trial:
+        trial = await session.get(Trial, trial_id)
+        if trial is None or not can_see(actor, trial):
+            raise NotFound("trial", trial_id)
+        return trial
+
+    async def _owned(self, session: AsyncSession, actor: Actor, trial_id: int) -> Trial:
+        trial = await self._visible(session, actor, trial_id)
+        if not actor.acts_for_vendor(trial.vendor_id):
+            raise Forbidden("Only the vendor that owns this trial may change it.")
+        return trial
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def create(self, actor: Actor, data: TrialCreate, idempotency_key: str | None) -> Outcome:
+        """A new draft trial report for one of the vendor's own products."""
+        actor.require("vendor")
+
+        async def work(session: AsyncSession) -> tuple[int, Any]:
+            product = await session.get(Product, data.product_id)
+            if product is None:
+                raise InvalidInput.field("product_id", f"unknown product {data.product_id}")
+            if not actor.acts_for_vendor(product.vendor_id):
+                raise Forbidden("A vendor may report trials of its own products only.")
+            await self._check_reference(session, product, data.reference_product_id)
+            trial = Trial(
+                product_id=product.id or 0,
+                reference_product_id=data.reference_product_id,
+                vendor_id=product.vendor_id,
+                created_by=actor.id,
+                illustrative=data.illustrative,
+                **_site_columns(data),
+                started_on=data.started_on,
+                ended_on=data.ended_on,
+                uptime_pct=data.uptime_pct,
+                failures=data.failures,
+                service_response_hours=data.service_response_hours,
+                summary=data.summary,
+            )
+            _set_paired(trial, data.paired)
+            session.add(trial)
+            await session.flush()
+            await _replace_checks(session, trial, data.checks)
+            await audit(session, actor, "create", "trial", trial.id, {"product_id": product.id})
+            await session.flush()
+            read = await full_read(session, trial)
+            return 201, read.model_dump(mode="json")
+
+        digest = request_hash(data)
+        return await run_idempotent(self.db, actor, "POST /trials", idempotency_key, digest, work)
+
+    async def _check_reference(
+        self, session: AsyncSession, product: Product, reference_id: int | None
+    ) -> None:
+        if reference_id is None:
+            return
+        reference = await session.get(Product, reference_id)
+        if reference is None:
+            raise InvalidInput.field("reference_product_id", f"unknown product {reference_id}")
+        if reference.id == product.id:
+            raise InvalidInput.field(
+                "reference_product_id", "a product cannot be its own reference"
+            )
+        if reference.category_id != product.category_id:
+            raise InvalidInput.field(
+                "reference_product_id", "the reference must be in the product's category"
+            )
+
+    async def update(
+        self, actor: Actor, trial_id: int, data: TrialUpdate, if_match: str | None
+    ) -> tuple[TrialRead, int]:
+        """Edit a draft, or a trial sent back for revision."""
+        actor.require("vendor")
+        changes = data.model_dump(exclude_unset=True)
+        for field in ("site", "started_on", "ended_on", "checks", "illustrative"):
+            if field in changes and changes[field] is None:
+                raise InvalidInput.field(field, "may not be null")
+        async with self.db.write() as session:
+            trial = await self._owned(session, actor, trial_id)
+            check_if_match(if_match, trial.row_version)
+            if trial.status not in EDITABLE_STATUSES:
+                raise Conflict(f"A trial that is {trial.status} cannot be edited.")
+            started = data.started_on or trial.started_on
+            ended = data.ended_on or trial.ended_on
+            if ended < started:
+                raise InvalidInput.field("ended_on", "must not be before started_on")
+            if "reference_product_id" in changes:
+                product = await session.get(Product, trial.product_id)
+                await self._check_reference(session, product, data.reference_product_id)  # type: ignore[arg-type]
+            values: dict[str, Any] = {
+                k: v for k, v in changes.items() if k not in ("site", "checks", "paired")
+            }
+            if data.site is not None:
+                values.update(_site_columns(data))
+            if "paired" in changes:
+                shadow = Trial(paired=None, statistics=None)  # type: ignore[call-arg]
+                _set_paired(shadow, data.paired)
+                values.update(paired=shadow.paired, statistics=shadow.statistics)
+            await self._bump(session, trial, values, EDITABLE_STATUSES, if_match)
+            if data.checks is not None:
+                await _replace_checks(session, trial, data.checks)
+            await audit(session, actor, "update", "trial", trial_id, {"fields": sorted(changes)})
+            return await self._reload(session, trial_id)
+
+    async def submit(
+        self, actor: Actor, trial_id: int, if_match: str | None
+    ) -> tuple[TrialRead, int]:
+        """Send a draft (or a revised trial) to the reviewers."""
+        actor.require("vendor")
+        async with self.db.write() as session:
+            trial = await self._owned(session, actor, trial_id)
+            check_if_match(if_match, trial.row_version)
+            if trial.status not in EDITABLE_STATUSES:
+                raise Conflict(f"A trial that is {trial.status} cannot be submitted.")
+            values = {"status": "submitted", "submitted_at": utcnow()}
+            await self._bump(session, trial, values, EDITABLE_STATUSES, if_match)
+            await audit(session, actor, "submit", "trial", trial_id)
+            return await self._reload(session, trial_id)
+
+    async def review(
+        self, actor: Actor, trial_id: int, data: ReviewIn, if_match: str | None
+    ) -> tuple[TrialRead, int]:
+        """Accept, reject or send back a submitted trial; exactly one concurrent decision wins."""
+        actor.require("reviewer")
+        async with self.db.write() as session:
+            trial = await self._visible(session, actor, trial_id)
+            check_if_match(if_match, trial.row_version)
+            if trial.status != "submitted":
+                raise Conflict(f"Only submitted trials are reviewed; this one is {trial.status}.")
+            status = DECISIONS[data.decision]
+            now = utcnow()
+            await self._bump(
+                session, trial, {"status": status, "decided_at": now}, ("submitted",), if_match
+            )
+            session.add(
+                TrialReview(
+                    trial_id=trial_id,
+                    decision=data.decision,
+                    comment=data.comment,
+                    reviewer_id=actor.id,
+                    at=now,
+                )
+            )
+            if status == "accepted" and trial.previous_id is not None:
+                await session.execute(
+                    update(Trial)
+                    .where(Trial.id == trial.previous_id, Trial.status == "accepted")
+                    .values(status="superseded", row_version=Trial.row_version + 1, updated_at=now)
+                )
+            await audit(session, actor, data.decision, "trial", trial_id, {"status": status})
+            return await self._reload(session, trial_id)
+
+    async def amend(self, actor: Actor, trial_id: int) -> tuple[TrialRead, int]:
+        """Start a correction of an accepted trial: a new draft version linked to it."""
+        actor.require("vendor")
+        async with self.db.write() as session:
+            old = await self._owned(session, actor, trial_id)
+            if old.status != "accepted":
+                raise Conflict(
+                    f"Only the accepted version can be amended; this one is {old.status}."
+                )
+            open_amendment = await session.execute(
+                select(Trial.id).where(
+                    Trial.previous_id == trial_id, Trial.status.notin_(("rejected", "superseded"))
+                )
+            )
+            if (found := open_amendment.scalar()) is not None:
+                raise Conflict(
+                    f"Trial {trial_id} already has an amendment in progress (id {found})."
+                )
+            copy = {
+                column: getattr(old, column)
+                for column in Trial.model_fields
+                if column
+                not in (
+                    "id",
+                    "status",
+                    "version",
+                    "previous_id",
+                    "row_version",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "submitted_at",
+                    "decided_at",
+                )
+            }
+            new = Trial(**copy, version=old.version + 1, previous_id=trial_id, created_by=actor.id)
+            session.add(new)
+            await session.flush()
+            old_checks = (
+                await session.execute(select(TrialCheck).where(TrialCheck.trial_id == trial_id))
+            ).scalars()
+            for check in old_checks:
+                data = check.model_dump(exclude={"id", "trial_id"})
+                session.add(TrialCheck(**data, trial_id=new.id or 0))
+            await audit(session, actor, "amend", "trial", new.id, {"previous_id": trial_id})
+            await session.flush()
+            return await self._reload(session, new.id or 0)
+
+    async def _bump(
+        self,
+        session: AsyncSession,
+        trial: Trial,
+        values: dict[str, Any],
+        allowed: tuple[str, ...],
+        if_match: str | None,
+    ) -> None:
+        # Conditional on the version and status read above: a concurrent change makes
+        # this match no row, and the loser gets 409/412 with nothing written.
+        result = await session.execute(
+            update(Trial)
+            .where(
+                Trial.id == trial.id,
+                Trial.row_version == trial.row_version,
+                Trial.status.in_(allowed),
+            )
+            .values(**values, row_version=trial.row_version + 1, updated_at=utcnow())
+        )
+        if result.rowcount != 1:
+            raise lost_race("trial", if_match is not None)
+
+    async def _reload(self, session: AsyncSession, trial_id: int) -> tuple[TrialRead, int]:
+        await session.flush()
+        session.expire_all()
+        trial = await session.get(Trial, trial_id)
+        assert trial is not None
+        return await full_read(session, trial), trial.row_version
+
+
+def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
+    site = data.site
+    if site is None:
+        return {}
+    return {"site_institution": site.institution, "site_lab": site.lab, "site_city": site.city}
+
+
+def _set_paired(trial: Trial, paired: PairedIn | None) -> None:
+    trial.paired = paired.model_dump() if paired is not None else None
+    trial.statistics = paired_statistics(paired) if paired is not None else None
+
+
+async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:
+    await session.execute(delete(TrialCheck).where(TrialCheck.trial_id == trial.id))
+    results = []
+    for position, check in enumerate(checks):
+        passed = check_passed(
+            check.criterion.op, check.criterion.value, check.candidate, check.reference
+        )
+        results.append(passed)
+        session.add(
+            TrialCheck(
+                trial_id=trial.id or 0,
+                position=position,
+                metric=check.metric,
+                unit=check.unit,
+                candidate=check.candidate,
+                reference=check.reference,
+                criterion_op=check.criterion.op,
+                criterion_value=check.criterion.value,
+                passed=passed,
+            )
+        )
+    trial.all_checks_passed = all(results)
+    trial.check_count = len(results)
+    session.add(trial)

@@ -1,0 +1,15 @@
+"""The statistics stored with a trial's paired results."""
+
+from typing import Any
+
+from instcat.trials.schemas import PairedIn
+
+
+def paired_statistics(paired: PairedIn) -> dict[str, Any] | None:
+    """Method-comparison statistics of the paired results (None when they cannot be computed)."""
+    from instcat.substitution.statistics import StatisticsError, compare_methods
+
+    try:
+        return compare_methods(paired.candidate, paired.reference, paired.margin).as_dict()
+    except StatisticsError:
+        return None
