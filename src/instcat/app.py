@@ -26,9 +26,10 @@ from instcat.catalogue.controller import (
 )
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.feedback.controller import FeedbackController, ProductFeedbackController
-from instcat.trials.controller import TrialController
 from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
+from instcat.feedback.controller import FeedbackController, ProductFeedbackController
+from instcat.substitution.controller import AlternativesController, SubstitutionListController
+from instcat.trials.controller import TrialController
 
 API_PREFIX = "/api/v1"
 
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TrialController,
             ProductFeedbackController,
             FeedbackController,
+            AlternativesController,
+            SubstitutionListController,
             UserController,
             AuditController,
         ],

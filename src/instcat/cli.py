@@ -164,6 +164,89 @@ def users_revoke(settings: Settings, user_id: int) -> None:
     click.echo(f"user {user_id}: token revoked")
 
 
+@main.group("lists")
+def lists_group() -> None:
+    """Substitution lists."""
+
+
+@lists_group.command("generate")
+@click.option("--label", required=True, help="Unique label, e.g. 2026-Q4.")
+@click.option("--category", "categories", multiple=True, help="Category code (repeatable).")
+@click.option("--min-grade", type=click.Choice(["A", "B", "C"]), default="C", show_default=True)
+@click.option("--min-feedback", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--min-rating", type=click.FloatRange(1, 5))
+@click.option("--max-service-hours", type=click.FloatRange(0))
+@click.option("--max-trial-age-months", type=click.IntRange(1, 600))
+@click.option(
+    "--domestic-rule",
+    type=click.Choice(["vendor", "manufacture"]),
+    default="vendor",
+    show_default=True,
+)
+@click.option("--publish", is_flag=True, help="Publish the list right away.")
+@click.pass_obj
+def lists_generate(
+    settings: Settings, publish: bool, categories: tuple[str, ...], **options: Any
+) -> None:
+    """Generate a draft list from the evidence and print a summary."""
+    from pydantic import ValidationError
+
+    from instcat.auth import SYSTEM
+    from instcat.errors import DomainError
+    from instcat.substitution.lists import ListService
+    from instcat.substitution.schemas import ListCriteria
+
+    try:
+        criteria = ListCriteria(categories=list(categories) or None, **options)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from error
+
+    async def work(database: Any) -> Any:
+        service = ListService(database)
+        document = await service.generate(SYSTEM, criteria)
+        if publish:
+            document = await service.publish(SYSTEM, document.id)
+        return document
+
+    try:
+        document = _run(settings, work)
+    except DomainError as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(
+        f"list {document.id} {document.label!r}: {document.status}, {document.entry_count} entries"
+    )
+    for entry in document.entries:
+        replaces = ", ".join(f"{r.reference.model} ({r.grade})" for r in entry.replaces)
+        product = entry.product
+        click.echo(
+            f"  {entry.category:8} {entry.grade}  #{product.id} {product.vendor_name_en} "
+            f"{product.model}  replaces {replaces}"
+        )
+
+
+@lists_group.command("export")
+@click.argument("list_id", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def lists_export(settings: Settings, list_id: int, fmt: str, output: Path) -> None:
+    """Write a list to a CSV, XLSX or JSON file."""
+    from instcat.auth import SYSTEM
+    from instcat.errors import DomainError
+    from instcat.substitution import export
+    from instcat.substitution.lists import ListService
+
+    try:
+        document = _run(settings, lambda database: ListService(database).get(SYSTEM, list_id))
+    except DomainError as error:
+        raise click.ClickException(error.detail) from error
+    writer = {"csv": export.to_csv, "xlsx": export.to_xlsx, "json": export.to_json}[fmt]
+    output.write_bytes(writer(document))
+    click.echo(f"wrote {output} ({document.entry_count} entries)")
+
+
 @main.command("openapi")
 @click.option(
     "--output",

@@ -19,7 +19,11 @@ from instcat.catalogue.schemas import (
 )
 from instcat.catalogue.vendors import VendorService
 from instcat.db import Database
-from instcat.models import Category, MarketFigure, Product, Vendor
+from instcat.feedback.schemas import FeedbackCreate, ModerationIn
+from instcat.feedback.service import FeedbackService
+from instcat.models import Category, Feedback, MarketFigure, Product, Trial, Vendor
+from instcat.trials.schemas import ReviewIn, TrialCreate
+from instcat.trials.service import TrialService
 
 
 class SeedError(Exception):
@@ -89,4 +93,70 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
         if not await _exists(db, query):
             await products.create(SYSTEM, data)
             created["products"] += 1
+
+    created["trials"] += await _seed_trials(db, _read(directory, "trials.json"))
+    created["feedback"] += await _seed_feedback(db, _read(directory, "feedback.json"))
+    return +created
+
+
+async def _product_id(db: Database, ref: dict[str, str], where: str) -> int:
+    query = (
+        select(Product.id)
+        .join(Vendor, Vendor.id == Product.vendor_id)
+        .where(Vendor.slug == ref.get("vendor"), Product.model == ref.get("model"))
+    )
+    async with db.read() as session:
+        found = (await session.execute(query)).scalar()
+    if found is None:
+        raise SeedError(f"{where}: no product {ref}")
+    return found
+
+
+async def _seed_trials(db: Database, records: list[dict[str, Any]]) -> int:
+    """Trials go through the real workflow: create, submit, review (as the system admin)."""
+    trials = TrialService(db)
+    created = 0
+    for number, record in enumerate(records, 1):
+        where = f"trials.json #{number}"
+        body = {k: v for k, v in record.items() if k not in ("product", "reference", "workflow")}
+        body["product_id"] = await _product_id(db, record["product"], where)
+        if record.get("reference"):
+            body["reference_product_id"] = await _product_id(db, record["reference"], where)
+        data = _validate(TrialCreate, body, where)
+        query = select(Trial.id).where(
+            Trial.product_id == data.product_id,
+            Trial.site_institution == data.site.institution,
+            Trial.started_on == data.started_on,
+        )
+        if await _exists(db, query):
+            continue
+        outcome = await trials.create(SYSTEM, data, None)
+        trial_id = outcome.body["id"]
+        for step in record.get("workflow", []):
+            if step == "submit":
+                await trials.submit(SYSTEM, trial_id, None)
+            else:
+                await trials.review(SYSTEM, trial_id, _validate(ReviewIn, step, where), None)
+        created += 1
+    return created
+
+
+async def _seed_feedback(db: Database, records: list[dict[str, Any]]) -> int:
+    feedback = FeedbackService(db)
+    created = 0
+    for number, record in enumerate(records, 1):
+        where = f"feedback.json #{number}"
+        product_id = await _product_id(db, record["product"], where)
+        body = {k: v for k, v in record.items() if k not in ("product", "status")}
+        data = _validate(FeedbackCreate, body, where)
+        query = select(Feedback.id).where(
+            Feedback.product_id == product_id, Feedback.text == data.text
+        )
+        if await _exists(db, query):
+            continue
+        outcome = await feedback.create(SYSTEM, product_id, data, None)
+        if record.get("status", "pending") != "pending":
+            decision = "publish" if record["status"] == "published" else "reject"
+            await feedback.moderate(SYSTEM, outcome.body["id"], ModerationIn(decision=decision))
+        created += 1
     return created

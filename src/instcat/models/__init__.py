@@ -9,6 +9,7 @@ from instcat.models.catalogue import (
     Vendor,
 )
 from instcat.models.feedback import Feedback, IdempotencyRecord
+from instcat.models.lists import SubstitutionEntry, SubstitutionList
 from instcat.models.trials import Trial, TrialCheck, TrialReview
 from instcat.models.users import AuditEvent, User
 
@@ -21,6 +22,8 @@ __all__ = [
     "Product",
     "ProductSpecValue",
     "SpecDefinition",
+    "SubstitutionEntry",
+    "SubstitutionList",
     "Trial",
     "TrialCheck",
     "TrialReview",

@@ -1,0 +1,37 @@
+"""Generated substitution lists and their entries (evidence snapshots)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from instcat.models.base import JSONType, UTCDateTime, utcnow
+
+
+class SubstitutionList(SQLModel, table=True):
+    __tablename__ = "substitution_list"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=200, unique=True)
+    status: str = Field(default="draft", max_length=20)
+    criteria: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    domestic_rule: str = Field(max_length=20)
+    entry_count: int = Field(default=0)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")
+    generated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class SubstitutionEntry(SQLModel, table=True):
+    __tablename__ = "substitution_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", index=True)
+    position: int
+    category: str = Field(max_length=40)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    grade: str = Field(max_length=1)
+    # The whole entry as generated: product, references replaced, evidence at that time.
+    data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))

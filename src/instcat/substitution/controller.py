@@ -1,0 +1,146 @@
+"""HTTP routes: graded alternatives, and substitution lists."""
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from instcat.auth import Actor, roles
+from instcat.common import DEFAULT_PAGE, Page
+from instcat.deps import provide_service
+from instcat.errors import InvalidInput, problem_responses
+from instcat.params import Limit, Offset
+from instcat.substitution import export
+from instcat.substitution.lists import ListService
+from instcat.substitution.schemas import (
+    Alternatives,
+    CategoryAlternatives,
+    ListCriteria,
+    ListDiff,
+    SubstitutionList,
+    SubstitutionListSummary,
+)
+from instcat.substitution.service import AlternativesService
+
+Rule = Annotated[
+    Literal["vendor", "manufacture"],
+    QueryParameter(description="vendor: the vendor's home country is CN; manufacture: made in CN"),
+]
+ListId = FromPath[int]
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+class AlternativesController(Controller):
+    path = "/alternatives"
+    tags = ["alternatives"]
+    dependencies = {"alternatives": provide_service(AlternativesService)}
+
+    @get("/", responses=problem_responses(404))
+    async def get_alternatives(
+        self,
+        alternatives: NamedDependency[AlternativesService],
+        reference: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        category: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        domestic_rule: Rule = "vendor",
+    ) -> Alternatives | CategoryAlternatives:
+        """Graded domestic candidates for an imported product (`reference`) or a whole category."""
+        if (reference is None) == (category is None):
+            raise InvalidInput.field("reference", "give exactly one of reference or category")
+        if reference is not None:
+            return await alternatives.for_reference(reference, domestic_rule)
+        return await alternatives.for_category(category or "", domestic_rule)
+
+
+class SubstitutionListController(Controller):
+    path = "/substitution-lists"
+    tags = ["substitution lists"]
+    dependencies = {"lists": provide_service(ListService)}
+
+    @post("/", guards=[roles("reviewer")], responses=problem_responses(403, 409))
+    async def create_list(
+        self,
+        lists: NamedDependency[ListService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[ListCriteria],
+    ) -> SubstitutionList:
+        """Generate a draft list from criteria (reviewer)."""
+        return await lists.generate(actor, data)
+
+    @get("/", responses=problem_responses())
+    async def list_lists(
+        self,
+        lists: NamedDependency[ListService],
+        actor: NamedDependency[Actor],
+        status: Annotated[str | None, QueryParameter(pattern="^(draft|published)$")] = None,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> Page[SubstitutionListSummary]:
+        """Published lists; staff also see drafts."""
+        return await lists.list_lists(actor, status, limit, offset)
+
+    @get("/{list_id:int}", responses=problem_responses(404))
+    async def get_list(
+        self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId
+    ) -> SubstitutionList:
+        """A list with its entries and their evidence snapshots."""
+        return await lists.get(actor, list_id)
+
+    @post(
+        "/{list_id:int}/publish",
+        guards=[roles("reviewer")],
+        status_code=200,
+        responses=problem_responses(403, 404, 409),
+    )
+    async def publish_list(
+        self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId
+    ) -> SubstitutionList:
+        """Publish a draft; from then on it never changes (reviewer)."""
+        return await lists.publish(actor, list_id)
+
+    @delete(
+        "/{list_id:int}",
+        guards=[roles("reviewer")],
+        status_code=204,
+        responses=problem_responses(403, 404, 409),
+    )
+    async def delete_list(
+        self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId
+    ) -> None:
+        """Delete a draft (reviewer); published lists are permanent."""
+        await lists.delete(actor, list_id)
+
+    @get("/{list_id:int}/diff", responses=problem_responses(404))
+    async def diff_lists(
+        self,
+        lists: NamedDependency[ListService],
+        actor: NamedDependency[Actor],
+        list_id: ListId,
+        against: Annotated[int, QueryParameter(ge=1, le=2**31 - 1)],
+    ) -> ListDiff:
+        """Entries added to and removed from `against`, and changed grades."""
+        return await lists.diff(actor, list_id, against)
+
+    @get("/{list_id:int}/export", responses=problem_responses(404))
+    async def export_list(
+        self,
+        lists: NamedDependency[ListService],
+        actor: NamedDependency[Actor],
+        list_id: ListId,
+        format: Annotated[Literal["csv", "xlsx", "json"], QueryParameter()] = "json",
+    ) -> Response[bytes]:
+        """Download the list as CSV (UTF-8 with BOM), XLSX or JSON."""
+        document = await lists.get(actor, list_id)
+        body = {"csv": export.to_csv, "xlsx": export.to_xlsx, "json": export.to_json}[format](
+            document
+        )
+        filename = f"substitution-list-{list_id}.{format}"
+        return Response(
+            body,
+            media_type=EXPORT_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )

@@ -1,0 +1,182 @@
+"""Substitution grades: spec-by-spec comparison and the A/B/C verdict (pure, no I/O).
+
+A — drop-in: meets every spec the reference has a value for, and has qualifying trial evidence.
+B — functional: meets every critical spec and has qualifying trial evidence; the rest are gaps.
+C — candidate, unverified: meets every critical spec on paper, no qualifying trial yet.
+Not a substitute: a critical spec falls short or is unknown.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from instcat.catalogue.specs import SpecDef
+
+GRADES = ("A", "B", "C")
+GRADE_RANK = {"A": 0, "B": 1, "C": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SpecComparison:
+    key: str
+    critical: bool
+    candidate: Any
+    reference: Any
+    status: str  # "meets" | "falls_short" | "unknown"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "critical": self.critical,
+            "candidate": self.candidate,
+            "reference": self.reference,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEvidence:
+    """What grading needs to know about one trial of a candidate product."""
+
+    id: int
+    status: str
+    check_count: int
+    all_checks_passed: bool
+    has_paired: bool
+    equivalent: bool | None
+    ended_on: date
+    reference_product_id: int | None = None
+
+    @property
+    def qualifies(self) -> bool:
+        """Counts for A/B: accepted (not superseded), has results, all passed, equivalent."""
+        return (
+            self.status == "accepted"
+            and (self.check_count > 0 or self.has_paired)
+            and self.all_checks_passed
+            and (not self.has_paired or self.equivalent is True)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "all_checks_passed": self.all_checks_passed,
+            "equivalent": self.equivalent,
+            "ended_on": self.ended_on.isoformat(),
+            "reference_product_id": self.reference_product_id,
+            "counts": self.qualifies,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    grade: str | None
+    specs: list[SpecComparison]
+    gaps: list[str]
+    reasons: list[str] = field(default_factory=list)
+    trials: list[TrialEvidence] = field(default_factory=list)
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _fold(values: Iterable[str]) -> set[str]:
+    return {v.strip().casefold() for v in values}
+
+
+def spec_meets(spec: SpecDef, candidate: Any, reference: Any) -> bool:
+    """Whether the candidate's value is at least as good as the reference's, by direction."""
+    if spec.kind == "number":
+        c, r = float(candidate), float(reference)
+        if spec.direction == "higher_better":
+            return c >= r or _close(c, r)
+        if spec.direction == "lower_better":
+            return c <= r or _close(c, r)
+        return _close(c, r)
+    if spec.kind == "set":
+        c_set, r_set = _fold(candidate), _fold(reference)
+        return r_set <= c_set if spec.direction == "includes" else r_set == c_set
+    return str(candidate).strip().casefold() == str(reference).strip().casefold()
+
+
+def compare_specs(
+    definitions: Sequence[SpecDef], candidate: Mapping[str, Any], reference: Mapping[str, Any]
+) -> list[SpecComparison]:
+    """Compare every spec the reference has a value for, in definition order."""
+    result = []
+    for spec in definitions:
+        if spec.key not in reference:
+            continue
+        ref_value = reference[spec.key]
+        if spec.key not in candidate:
+            status = "unknown"
+            cand_value = None
+        else:
+            cand_value = candidate[spec.key]
+            try:
+                status = "meets" if spec_meets(spec, cand_value, ref_value) else "falls_short"
+            except (TypeError, ValueError):
+                # A value stored before its spec changed kind cannot be compared.
+                status = "unknown"
+        result.append(SpecComparison(spec.key, spec.critical, cand_value, ref_value, status))
+    return result
+
+
+def _describe(comparison: SpecComparison, unit: str | None) -> str:
+    suffix = f" {unit}" if unit else ""
+    if comparison.status == "unknown":
+        return f"critical spec {comparison.key} is unknown for the candidate"
+    return (
+        f"critical spec {comparison.key} falls short: candidate "
+        f"{comparison.candidate}{suffix} vs reference {comparison.reference}{suffix}"
+    )
+
+
+def grade(
+    definitions: Sequence[SpecDef],
+    candidate_specs: Mapping[str, Any],
+    reference_specs: Mapping[str, Any],
+    trials: Sequence[TrialEvidence],
+    reference_id: int | None = None,
+) -> Verdict:
+    """Grade a candidate against one reference from its specs and its trial evidence."""
+    specs = compare_specs(definitions, candidate_specs, reference_specs)
+    units = {d.key: d.unit for d in definitions}
+    reasons = [_describe(c, units.get(c.key)) for c in specs if c.critical and c.status != "meets"]
+    gaps = [c.key for c in specs if not c.critical and c.status != "meets"]
+    # Trials against this very reference first, then the rest, newest first within each.
+    ordered = sorted(
+        trials,
+        key=lambda t: (t.reference_product_id != reference_id, -t.ended_on.toordinal(), -t.id),
+    )
+    if reasons:
+        return Verdict(None, specs, gaps, reasons, ordered)
+    verified = any(t.qualifies for t in trials)
+    if not verified:
+        return Verdict("C", specs, gaps, [], ordered)
+    return Verdict("B" if gaps else "A", specs, gaps, [], ordered)
+
+
+def best_grade(grades: Iterable[str]) -> str | None:
+    """The best of several grades (A over B over C)."""
+    ranked = sorted((g for g in grades if g in GRADE_RANK), key=GRADE_RANK.__getitem__)
+    return ranked[0] if ranked else None
+
+
+def meets_minimum(grade_value: str, minimum: str) -> bool:
+    """Whether a grade is at least `minimum` (A ≥ B ≥ C)."""
+    return GRADE_RANK[grade_value] <= GRADE_RANK[minimum]
+
+
+def months_before(day: date, months: int) -> date:
+    """The calendar date `months` months before `day` (clamped to the month's last day)."""
+    index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (following - date.resolution).day
+    return date(year, month, min(day.day, last_day))

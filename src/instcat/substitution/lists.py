@@ -1,0 +1,198 @@
+"""Substitution lists: generated from criteria, reviewed as drafts, published and frozen."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.auth import Actor
+from instcat.common import Page, audit
+from instcat.db import Database
+from instcat.errors import Conflict, NotFound
+from instcat.models import SubstitutionEntry
+from instcat.models import SubstitutionList as ListRow
+from instcat.models.base import utcnow
+from instcat.substitution.build import build_entries
+from instcat.substitution.evidence import load_evidence
+from instcat.substitution.grading import months_before
+from instcat.substitution.schemas import (
+    Entry,
+    GradeChange,
+    ListCriteria,
+    ListDiff,
+    SubstitutionList,
+    SubstitutionListSummary,
+)
+from instcat.substitution.service import category_ids_for
+
+
+def _summary(row: ListRow) -> SubstitutionListSummary:
+    return SubstitutionListSummary(
+        id=row.id or 0,
+        label=row.label,
+        status=row.status,  # type: ignore[arg-type]
+        criteria=row.criteria,
+        domestic_rule=row.domestic_rule,  # type: ignore[arg-type]
+        generated_at=row.generated_at,
+        published_at=row.published_at,
+        entry_count=row.entry_count,
+    )
+
+
+class ListService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def generate(
+        self, actor: Actor, criteria: ListCriteria, today: date | None = None
+    ) -> SubstitutionList:
+        """Grade the evidence under the criteria and store the result as a draft list."""
+        actor.require("reviewer")
+        today = today or date.today()
+        try:
+            async with self.db.write() as session:
+                taken = await session.execute(
+                    select(ListRow.id).where(ListRow.label == criteria.label)
+                )
+                if taken.first():
+                    raise Conflict(f"A list labelled {criteria.label!r} already exists.")
+                category_ids = await category_ids_for(session, criteria.categories)
+                cutoff = (
+                    months_before(today, criteria.max_trial_age_months)
+                    if criteria.max_trial_age_months
+                    else None
+                )
+                evidence = await load_evidence(session, category_ids, cutoff)
+                entries = build_entries(evidence, criteria)
+                stored = criteria.model_dump(mode="json")
+                stored["evaluated_on"] = today.isoformat()
+                row = ListRow(
+                    label=criteria.label,
+                    criteria=stored,
+                    domestic_rule=criteria.domestic_rule,
+                    entry_count=len(entries),
+                    created_by=actor.id,
+                )
+                session.add(row)
+                await session.flush()
+                session.add_all(
+                    SubstitutionEntry(
+                        list_id=row.id or 0,
+                        position=position,
+                        category=entry.category,
+                        product_id=entry.product.id,
+                        grade=entry.grade,
+                        data=entry.model_dump(mode="json"),
+                    )
+                    for position, entry in enumerate(entries)
+                )
+                await audit(
+                    session,
+                    actor,
+                    "generate",
+                    "substitution_list",
+                    row.id,
+                    {"entries": len(entries)},
+                )
+                return SubstitutionList(**_summary(row).model_dump(), entries=entries)
+        except IntegrityError as clash:
+            raise Conflict(f"A list labelled {criteria.label!r} already exists.") from clash
+
+    async def _visible(self, session: AsyncSession, actor: Actor, list_id: int) -> ListRow:
+        row = await session.get(ListRow, list_id)
+        if row is None or (row.status == "draft" and not actor.is_staff):
+            raise NotFound("substitution_list", list_id)
+        return row
+
+    async def _entries(self, session: AsyncSession, list_id: int) -> list[Entry]:
+        rows = await session.execute(
+            select(SubstitutionEntry.data)
+            .where(SubstitutionEntry.list_id == list_id)
+            .order_by(SubstitutionEntry.position)
+        )
+        return [Entry.model_validate(data) for data in rows.scalars()]
+
+    async def get(self, actor: Actor, list_id: int) -> SubstitutionList:
+        """A list with every entry; drafts are for staff only."""
+        async with self.db.read() as session:
+            row = await self._visible(session, actor, list_id)
+            entries = await self._entries(session, list_id)
+        return SubstitutionList(**_summary(row).model_dump(), entries=entries)
+
+    async def list_lists(
+        self, actor: Actor, status: str | None, limit: int, offset: int
+    ) -> Page[SubstitutionListSummary]:
+        """Published lists for everyone; staff also see drafts."""
+        query = select(ListRow)
+        if not actor.is_staff:
+            query = query.where(ListRow.status == "published")
+        if status is not None:
+            query = query.where(ListRow.status == status)
+        async with self.db.read() as session:
+            total = (
+                await session.execute(
+                    select(func.count()).select_from(query.with_only_columns(ListRow.id).subquery())
+                )
+            ).scalar_one()
+            rows = await session.execute(
+                query.order_by(ListRow.id.desc()).limit(limit).offset(offset)
+            )
+            items = [_summary(r) for r in rows.scalars()]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def publish(self, actor: Actor, list_id: int) -> SubstitutionList:
+        """Freeze a draft under its label; publishing twice is a 409."""
+        actor.require("reviewer")
+        async with self.db.write() as session:
+            row = await self._visible(session, actor, list_id)
+            if row.status != "draft":
+                raise Conflict("This list is already published; published lists never change.")
+            result = await session.execute(
+                update(ListRow)
+                .where(ListRow.id == list_id, ListRow.status == "draft")
+                .values(status="published", published_at=utcnow(), published_by=actor.id)
+            )
+            if result.rowcount != 1:
+                raise Conflict("This list was published by someone else meanwhile.")
+            await audit(session, actor, "publish", "substitution_list", list_id)
+        return await self.get(actor, list_id)
+
+    async def delete(self, actor: Actor, list_id: int) -> None:
+        """Delete a draft; a published list is permanent (409)."""
+        actor.require("reviewer")
+        async with self.db.write() as session:
+            row = await self._visible(session, actor, list_id)
+            if row.status != "draft":
+                raise Conflict("A published list cannot be deleted.")
+            await session.execute(
+                delete(SubstitutionEntry).where(SubstitutionEntry.list_id == list_id)
+            )
+            result = await session.execute(
+                delete(ListRow).where(ListRow.id == list_id, ListRow.status == "draft")
+            )
+            if result.rowcount != 1:
+                raise Conflict("This list was published meanwhile and cannot be deleted.")
+            await audit(
+                session, actor, "delete", "substitution_list", list_id, {"label": row.label}
+            )
+
+    async def diff(self, actor: Actor, list_id: int, against_id: int) -> ListDiff:
+        """Entries added to and removed from `against`, and grades that changed."""
+        this = await self.get(actor, list_id)
+        other = await self.get(actor, against_id)
+        mine = {e.product.id: e for e in this.entries}
+        theirs = {e.product.id: e for e in other.entries}
+        changed: list[Any] = [
+            GradeChange(product=entry.product, from_=theirs[pid].grade, to=entry.grade)
+            for pid, entry in mine.items()
+            if pid in theirs and theirs[pid].grade != entry.grade
+        ]
+        return ListDiff(
+            list_id=list_id,
+            against=against_id,
+            added=[e for pid, e in mine.items() if pid not in theirs],
+            removed=[e for pid, e in theirs.items() if pid not in mine],
+            changed=changed,
+        )
