@@ -1,0 +1,1 @@
+"""Import substitution: alternatives, substitution lists and split-sample statistics."""
