@@ -13,6 +13,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.pydantic import PydanticPlugin
 from sqlalchemy import text
 
 from instcat import __version__
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"actor": Provide(provide_actor)},
         middleware=[auth],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Strict: a number sent as a string is a 400, not silently converted.
+        plugins=[PydanticPlugin(validate_strict=True, prefer_alias=True)],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(log_exceptions="debug"),

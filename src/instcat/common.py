@@ -70,9 +70,9 @@ def _year(value: int) -> int:
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields are an error, never silently dropped."""
+    """Request bodies: unknown fields are an error, and types are not coerced ("5" is no number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from instcat.common import DEFAULT_PAGE, MAX_PAGE
 
@@ -13,14 +13,24 @@ Limit = Annotated[
     ),
 ]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000, description="Items to skip")]
+# PostgreSQL refuses NUL in text: control characters in query strings are a 400 up front.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 Search = Annotated[
     str | None,
     QueryParameter(
         max_length=200,
+        pattern=PRINTABLE,
         description="Search text: Chinese, English, alias, abbreviation or pinyin",
     ),
 ]
-CodeParam = Annotated[str | None, QueryParameter(max_length=40, description="Category code")]
+CodeParam = Annotated[
+    str | None, QueryParameter(max_length=40, pattern=PRINTABLE, description="Category code")
+]
+SlugParam = Annotated[
+    str | None, QueryParameter(max_length=80, pattern=PRINTABLE, description="Vendor slug")
+]
+CodePath = Annotated[str, PathParameter(max_length=40, pattern=PRINTABLE)]
+SlugPath = Annotated[str, PathParameter(max_length=80, pattern=PRINTABLE)]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(name="If-Match", required=False, description="ETag from a previous GET"),
@@ -38,3 +48,6 @@ IdempotencyKey = Annotated[
         description="Retry-safe key: the same key and body again returns the first response",
     ),
 ]
+# Ids are 32-bit in the database: anything larger cannot exist and is refused up front.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="Numeric id")]

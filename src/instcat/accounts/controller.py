@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from instcat.accounts.schemas import AuditRead, UserCreate, UserCreated
 from instcat.accounts.service import AccountService
@@ -12,7 +12,7 @@ from instcat.auth import Actor, roles
 from instcat.common import DEFAULT_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
-from instcat.params import Limit, Offset
+from instcat.params import PRINTABLE, IdPath, Limit, Offset
 
 
 class UserController(Controller):
@@ -40,7 +40,7 @@ class UserController(Controller):
         self,
         accounts: NamedDependency[AccountService],
         actor: NamedDependency[Actor],
-        user_id: FromPath[int],
+        user_id: IdPath,
     ) -> None:
         """Revoke a user's token (admin)."""
         await accounts.revoke(actor, user_id)
@@ -56,7 +56,7 @@ class AuditController(Controller):
         self,
         accounts: NamedDependency[AccountService],
         actor: NamedDependency[Actor],
-        entity: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        entity: Annotated[str | None, QueryParameter(max_length=40, pattern=PRINTABLE)] = None,
         entity_id: Annotated[int | None, QueryParameter(ge=0)] = None,
         actor_id: Annotated[int | None, QueryParameter(name="actor", ge=0)] = None,
         limit: Limit = DEFAULT_PAGE,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import Actor, roles
 from instcat.catalogue.categories import CategoryService
@@ -27,9 +27,18 @@ from instcat.catalogue.vendors import VendorService
 from instcat.common import DEFAULT_PAGE, Page, etag_for
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
-from instcat.params import CodeParam, Domestic, IfMatch, Limit, Offset, Search
-
-Slug = Annotated[str, QueryParameter(max_length=80)]
+from instcat.params import (
+    CodeParam,
+    CodePath,
+    Domestic,
+    IdPath,
+    IfMatch,
+    Limit,
+    Offset,
+    Search,
+    SlugParam,
+    SlugPath,
+)
 
 
 def _with_etag(read: VendorRead | ProductRead, status_code: int = 200) -> Response:
@@ -55,7 +64,7 @@ class CategoryController(Controller):
 
     @get("/{code:str}", responses=problem_responses(404))
     async def get_category(
-        self, categories: NamedDependency[CategoryService], code: FromPath[str]
+        self, categories: NamedDependency[CategoryService], code: CodePath
     ) -> CategoryDetail:
         """A category with its spec definitions and latest market figure per metric."""
         return await categories.get_detail(code)
@@ -64,7 +73,7 @@ class CategoryController(Controller):
     async def get_category_market(
         self,
         categories: NamedDependency[CategoryService],
-        code: FromPath[str],
+        code: CodePath,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[MarketFigureRead]:
@@ -86,7 +95,7 @@ class CategoryController(Controller):
         self,
         categories: NamedDependency[CategoryService],
         actor: NamedDependency[Actor],
-        code: FromPath[str],
+        code: CodePath,
         data: JSONBody[CategoryUpdate],
     ) -> CategoryRead:
         """Change a category (admin); `specs` replaces the list."""
@@ -129,7 +138,7 @@ class VendorController(Controller):
 
     @get("/{slug:str}", responses=problem_responses(404))
     async def get_vendor(
-        self, vendors: NamedDependency[VendorService], slug: FromPath[str]
+        self, vendors: NamedDependency[VendorService], slug: SlugPath
     ) -> Response[VendorRead]:
         """A vendor profile, with its ETag."""
         return _with_etag(await vendors.get(slug))
@@ -153,7 +162,7 @@ class VendorController(Controller):
         self,
         vendors: NamedDependency[VendorService],
         actor: NamedDependency[Actor],
-        slug: FromPath[str],
+        slug: SlugPath,
         data: JSONBody[VendorUpdate],
         if_match: IfMatch = None,
     ) -> Response[VendorRead]:
@@ -180,7 +189,7 @@ class ProductController(Controller):
         products: NamedDependency[ProductService],
         q: Search = None,
         category: CodeParam = None,
-        vendor: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        vendor: SlugParam = None,
         domestic: Domestic = None,
         status: Annotated[str | None, QueryParameter(pattern="^(active|discontinued)$")] = None,
         limit: Limit = DEFAULT_PAGE,
@@ -200,7 +209,7 @@ class ProductController(Controller):
 
     @get("/{product_id:int}", responses=problem_responses(404))
     async def get_product(
-        self, products: NamedDependency[ProductService], product_id: FromPath[int]
+        self, products: NamedDependency[ProductService], product_id: IdPath
     ) -> Response[ProductRead]:
         """A product, with its ETag."""
         return _with_etag(await products.get(product_id))
@@ -224,7 +233,7 @@ class ProductController(Controller):
         self,
         products: NamedDependency[ProductService],
         actor: NamedDependency[Actor],
-        product_id: FromPath[int],
+        product_id: IdPath,
         data: JSONBody[ProductUpdate],
         if_match: IfMatch = None,
     ) -> Response[ProductRead]:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import Actor, roles
 from instcat.common import DEFAULT_PAGE
@@ -12,7 +12,7 @@ from instcat.deps import provide_service
 from instcat.errors import problem_responses
 from instcat.feedback.schemas import FeedbackCreate, FeedbackPage, FeedbackRead, ModerationIn
 from instcat.feedback.service import FeedbackService
-from instcat.params import IdempotencyKey, Limit, Offset
+from instcat.params import IdempotencyKey, IdPath, Limit, Offset
 
 StatusFilter = Annotated[
     str | None,
@@ -30,7 +30,7 @@ class ProductFeedbackController(Controller):
         self,
         feedback: NamedDependency[FeedbackService],
         actor: NamedDependency[Actor],
-        product_id: FromPath[int],
+        product_id: IdPath,
         data: JSONBody[FeedbackCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[FeedbackRead]:
@@ -44,7 +44,7 @@ class ProductFeedbackController(Controller):
         self,
         feedback: NamedDependency[FeedbackService],
         actor: NamedDependency[Actor],
-        product_id: FromPath[int],
+        product_id: IdPath,
         status: StatusFilter = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
@@ -84,7 +84,7 @@ class FeedbackController(Controller):
         self,
         feedback: NamedDependency[FeedbackService],
         actor: NamedDependency[Actor],
-        feedback_id: FromPath[int],
+        feedback_id: IdPath,
         data: JSONBody[ModerationIn],
     ) -> FeedbackRead:
         """Publish or reject pending feedback (reviewer)."""

@@ -4,13 +4,13 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import Actor, roles
 from instcat.common import DEFAULT_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import InvalidInput, problem_responses
-from instcat.params import Limit, Offset
+from instcat.params import CodeParam, IdPath, Limit, Offset
 from instcat.substitution import export
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import (
@@ -27,7 +27,7 @@ Rule = Annotated[
     Literal["vendor", "manufacture"],
     QueryParameter(description="vendor: the vendor's home country is CN; manufacture: made in CN"),
 ]
-ListId = FromPath[int]
+ListId = IdPath
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -45,7 +45,7 @@ class AlternativesController(Controller):
         self,
         alternatives: NamedDependency[AlternativesService],
         reference: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
-        category: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        category: CodeParam = None,
         domestic_rule: Rule = "vendor",
     ) -> Alternatives | CategoryAlternatives:
         """Graded domestic candidates for an imported product (`reference`) or a whole category."""

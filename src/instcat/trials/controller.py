@@ -4,14 +4,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import Actor, roles
 from instcat.common import DEFAULT_PAGE, Page, etag_for
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
 from instcat.idempotency import Outcome
-from instcat.params import IdempotencyKey, IfMatch, Limit, Offset
+from instcat.params import IdempotencyKey, IdPath, IfMatch, Limit, Offset, SlugParam
 from instcat.trials.schemas import ReviewIn, TrialCreate, TrialRead, TrialSummary, TrialUpdate
 from instcat.trials.service import TrialService
 
@@ -57,7 +57,7 @@ class TrialController(Controller):
         actor: NamedDependency[Actor],
         status: StatusFilter = None,
         product_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
-        vendor: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        vendor: SlugParam = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[TrialSummary]:
@@ -71,7 +71,7 @@ class TrialController(Controller):
         self,
         trials: NamedDependency[TrialService],
         actor: NamedDependency[Actor],
-        trial_id: FromPath[int],
+        trial_id: IdPath,
     ) -> Response[TrialRead]:
         """A trial with its checks, paired-result statistics and review history."""
         return _read_response(await trials.get(actor, trial_id))
@@ -85,7 +85,7 @@ class TrialController(Controller):
         self,
         trials: NamedDependency[TrialService],
         actor: NamedDependency[Actor],
-        trial_id: FromPath[int],
+        trial_id: IdPath,
         data: JSONBody[TrialUpdate],
         if_match: IfMatch = None,
     ) -> Response[TrialRead]:
@@ -102,7 +102,7 @@ class TrialController(Controller):
         self,
         trials: NamedDependency[TrialService],
         actor: NamedDependency[Actor],
-        trial_id: FromPath[int],
+        trial_id: IdPath,
         if_match: IfMatch = None,
     ) -> Response[TrialRead]:
         """Send the trial to the reviewers."""
@@ -118,7 +118,7 @@ class TrialController(Controller):
         self,
         trials: NamedDependency[TrialService],
         actor: NamedDependency[Actor],
-        trial_id: FromPath[int],
+        trial_id: IdPath,
         data: JSONBody[ReviewIn],
         if_match: IfMatch = None,
     ) -> Response[TrialRead]:
@@ -135,7 +135,7 @@ class TrialController(Controller):
         self,
         trials: NamedDependency[TrialService],
         actor: NamedDependency[Actor],
-        trial_id: FromPath[int],
+        trial_id: IdPath,
     ) -> Response[TrialRead]:
         """Start a correction of an accepted trial: a new draft version linked to it."""
         return _read_response(await trials.amend(actor, trial_id), 201)

@@ -69,8 +69,8 @@ class TrialFields(Strict):
 
     reference_product_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     site: SiteIn | None = None
-    started_on: date | None = None
-    ended_on: date | None = None
+    started_on: date | None = Field(default=None, strict=False)
+    ended_on: date | None = Field(default=None, strict=False)
     checks: list[CheckIn] | None = Field(default=None, max_length=MAX_CHECKS)
     paired: PairedIn | None = None
     uptime_pct: Finite | None = Field(default=None, ge=0, le=100)
@@ -83,8 +83,8 @@ class TrialFields(Strict):
 class TrialCreate(TrialFields):
     product_id: int = Field(ge=1, le=2**31 - 1)
     site: SiteIn
-    started_on: date
-    ended_on: date
+    started_on: date = Field(strict=False)
+    ended_on: date = Field(strict=False)
     checks: list[CheckIn] = Field(default_factory=list, max_length=MAX_CHECKS)
     illustrative: bool = False
 
