@@ -136,18 +136,57 @@ def api(settings: Settings) -> Iterator[Api]:
         yield Api(client, token)
 
 
-@pytest.fixture
-def seeded(api: Api, settings: Settings) -> Api:
-    """The app with the bundled data loaded."""
+Snapshot = list[tuple[str, list[dict[str, Any]]]]
+
+
+async def _seed_and_snapshot(url: str) -> Snapshot:
+    """Load the bundled data once through the real loader and keep every row."""
     from instcat.db import Database
     from instcat.seeding import seed
 
-    async def load() -> None:
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, SEED_DIR)
-        finally:
-            await db.dispose()
+    db = Database.from_settings(Settings(database_url=url))
+    try:
+        await seed(db, SEED_DIR)
+    finally:
+        await db.dispose()
+    engine = create_async_engine(normalise_database_url(url))
+    snapshot: Snapshot = []
+    async with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await connection.execute(table.select().order_by(*table.primary_key))).all()
+            snapshot.append((table.name, [dict(row._mapping) for row in rows]))
+    await engine.dispose()
+    await _truncate(url)
+    return snapshot
 
-    asyncio.run(load())
+
+async def _restore(url: str, snapshot: Snapshot) -> None:
+    engine = create_async_engine(normalise_database_url(url))
+    async with engine.begin() as connection:
+        for name, rows in snapshot:
+            if rows:
+                await connection.execute(SQLModel.metadata.tables[name].insert(), rows)
+        if connection.dialect.name == "postgresql":
+            for name, rows in snapshot:
+                if rows and "id" in SQLModel.metadata.tables[name].c:
+                    await connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                            f'(SELECT MAX(id) FROM "{name}"))'
+                        )
+                    )
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seed_snapshot(database_url: str) -> Snapshot:
+    """The bundled data as rows, made once per database kind by running the seed loader."""
+    asyncio.run(_truncate(database_url))
+    return asyncio.run(_seed_and_snapshot(database_url))
+
+
+@pytest.fixture
+def seeded(seed_snapshot: Snapshot, clean_url: str, api: Api) -> Api:
+    """The app with the bundled data loaded (restored from the session's seed run)."""
+    asyncio.run(_restore(clean_url, seed_snapshot))
     return api

@@ -2,10 +2,17 @@
 
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
@@ -61,6 +68,19 @@ Timestamp = Annotated[
     datetime,
     PlainSerializer(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
 ]
+
+
+def _iso_date(value: Any) -> Any:
+    # JSON has no date type: take ISO 8601 strings (2026-03-01) and nothing looser.
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else value
+        except ValueError:
+            return value
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _year(value: int) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.models import Category, MarketFigure, Product, Vendor
+from instcat.models import Category, Feedback, MarketFigure, Product, Trial, Vendor
 from instcat.seeding import seed
 from tests.conftest import SEED_DIR
 
@@ -17,7 +17,14 @@ def _file_counts() -> Counter[str]:
     return Counter(
         {
             name: len(json.loads((SEED_DIR / f"{name}.json").read_text(encoding="utf-8")))
-            for name in ("categories", "market_figures", "vendors", "products")
+            for name in (
+                "categories",
+                "market_figures",
+                "vendors",
+                "products",
+                "trials",
+                "feedback",
+            )
         }
     )
 
@@ -35,6 +42,8 @@ async def _seed_and_count(settings: Settings) -> tuple[Counter[str], Counter[str
                     ("market_figures", MarketFigure),
                     ("vendors", Vendor),
                     ("products", Product),
+                    ("trials", Trial),
+                    ("feedback", Feedback),
                 )
             }
     finally:
@@ -50,8 +59,8 @@ def test_seed_loads_every_record_and_is_safe_to_run_twice(settings: Settings) ->
     assert counts == dict(expected)
 
 
-def test_every_bundled_example_product_and_vendor_is_marked_illustrative() -> None:
-    for name in ("products", "vendors"):
+def test_every_bundled_example_record_is_marked_illustrative() -> None:
+    for name in ("products", "vendors", "trials", "feedback"):
         records = json.loads((SEED_DIR / f"{name}.json").read_text(encoding="utf-8"))
         assert all(r.get("illustrative") is True for r in records), name
 

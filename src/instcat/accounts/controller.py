@@ -12,7 +12,7 @@ from instcat.auth import Actor, roles
 from instcat.common import DEFAULT_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
-from instcat.params import PRINTABLE, IdPath, Limit, Offset
+from instcat.params import MAX_ID, PRINTABLE, IdPath, Limit, Offset
 
 
 class UserController(Controller):
@@ -57,8 +57,8 @@ class AuditController(Controller):
         accounts: NamedDependency[AccountService],
         actor: NamedDependency[Actor],
         entity: Annotated[str | None, QueryParameter(max_length=40, pattern=PRINTABLE)] = None,
-        entity_id: Annotated[int | None, QueryParameter(ge=0)] = None,
-        actor_id: Annotated[int | None, QueryParameter(name="actor", ge=0)] = None,
+        entity_id: Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)] = None,
+        actor_id: Annotated[int | None, QueryParameter(name="actor", ge=0, le=MAX_ID)] = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[AuditRead]:

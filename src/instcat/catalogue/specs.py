@@ -17,6 +17,7 @@ MAX_SET_ITEMS = 50
 MAX_TEXT = 500
 FILTER_OPS = ("gte", "lte", "eq", "includes")
 _FILTER_PARAM = re.compile(r"^spec\.([^.]+)\.([^.]+)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,9 @@ def parse_filters(
             errors.append((name, "spec filters look like spec.<key>.<gte|lte|eq|includes>"))
             continue
         key, op = match.groups()
+        if _CONTROL.search(raw) or len(raw) > 2000:
+            errors.append((name, "at most 2000 characters, no control characters"))
+            continue
         spec = definitions.get(key)
         if spec is None:
             errors.append((name, f"unknown spec key {key!r}"))

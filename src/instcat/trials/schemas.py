@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from instcat.common import Finite, LongText, Name, ShortText, Strict, Timestamp
+from instcat.common import Finite, IsoDate, LongText, Name, ShortText, Strict, Timestamp
 from instcat.trials.checks import criterion_problem
 
 MAX_CHECKS = 100
@@ -69,8 +69,8 @@ class TrialFields(Strict):
 
     reference_product_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     site: SiteIn | None = None
-    started_on: date | None = Field(default=None, strict=False)
-    ended_on: date | None = Field(default=None, strict=False)
+    started_on: IsoDate | None = None
+    ended_on: IsoDate | None = None
     checks: list[CheckIn] | None = Field(default=None, max_length=MAX_CHECKS)
     paired: PairedIn | None = None
     uptime_pct: Finite | None = Field(default=None, ge=0, le=100)
@@ -83,8 +83,8 @@ class TrialFields(Strict):
 class TrialCreate(TrialFields):
     product_id: int = Field(ge=1, le=2**31 - 1)
     site: SiteIn
-    started_on: date = Field(strict=False)
-    ended_on: date = Field(strict=False)
+    started_on: IsoDate
+    ended_on: IsoDate
     checks: list[CheckIn] = Field(default_factory=list, max_length=MAX_CHECKS)
     illustrative: bool = False
 
