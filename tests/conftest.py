@@ -190,3 +190,31 @@ def seeded(seed_snapshot: Snapshot, clean_url: str, api: Api) -> Api:
     """The app with the bundled data loaded (restored from the session's seed run)."""
     asyncio.run(_restore(clean_url, seed_snapshot))
     return api
+
+
+@pytest.fixture
+def sem_epr_catalogue(api: Api, settings: Settings, tmp_path: Path) -> dict[tuple[str, str], int]:
+    """The bundled categories and vendors with only the SEM and EPR products (no trials or
+    feedback), loaded through the real seed loader; returns (vendor, model) → product id."""
+    import json
+    import shutil
+
+    from instcat.db import Database
+    from instcat.seeding import seed
+
+    for name in ("categories.json", "vendors.json"):
+        shutil.copy(SEED_DIR / name, tmp_path / name)
+    bundled = json.loads((SEED_DIR / "products.json").read_text(encoding="utf-8"))
+    kept = [p for p in bundled if p["category"] in ("sem", "epr")]
+    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
+
+    async def load() -> None:
+        db = Database.from_settings(settings)
+        try:
+            await seed(db, tmp_path)
+        finally:
+            await db.dispose()
+
+    asyncio.run(load())
+    products = api.get("/products", params={"limit": 200}).json()["items"]
+    return {(p["vendor"], p["model"]): p["id"] for p in products}

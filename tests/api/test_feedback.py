@@ -1,39 +1,16 @@
 """Purchaser feedback: ratings, moderation, what is public, limits, idempotency and audit."""
 
-import asyncio
-import json
-import shutil
 from types import SimpleNamespace
 
 import pytest
-
-from instcat.db import Database
-from instcat.seeding import seed
 
 DIMENSIONS = ("performance", "stability", "usability", "service", "value")
 
 
 @pytest.fixture
-def w(api, settings, tmp_path):
+def w(api, settings, sem_epr_catalogue):
     """The bundled catalogue (no bundled feedback), two purchasers, a vendor and a reviewer."""
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(settings.seed_dir / name, tmp_path / name)
-    bundled = json.loads((settings.seed_dir / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]  # enough, and quick to load
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load():
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
-    ids = {
-        (p["vendor"], p["model"]): p["id"]
-        for p in api.get("/products", params={"limit": 200}).json()["items"]
-    }
+    ids = sem_epr_catalogue
     return SimpleNamespace(
         api=api,
         buyer=user(api, "purchaser", None, "Lab manager Li"),

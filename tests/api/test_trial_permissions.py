@@ -3,15 +3,9 @@
 Every cell runs against a fresh target; a denied write must leave everything unchanged
 (trials, feedback, the vendor's products and profile, and the audit trail)."""
 
-import asyncio
-import json
-import shutil
 from types import SimpleNamespace
 
 import pytest
-
-from instcat.db import Database
-from instcat.seeding import seed
 
 ROLES = ("anonymous", "purchaser", "owner", "other", "reviewer", "admin")
 
@@ -54,23 +48,8 @@ SUCCESS = {
 
 
 @pytest.fixture
-def w(api, settings, tmp_path):
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(settings.seed_dir / name, tmp_path / name)
-    bundled = json.loads((settings.seed_dir / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]  # enough, and quick to load
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load():
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
-    products = api.get("/products", params={"limit": 200}).json()["items"]
-    ids = {(p["vendor"], p["model"]): p["id"] for p in products}
+def w(api, settings, sem_epr_catalogue):
+    ids = sem_epr_catalogue
     tokens = {
         "anonymous": None,
         "purchaser": api.user("purchaser"),
@@ -85,7 +64,7 @@ def w(api, settings, tmp_path):
         candidate=ids["ciqtek", "SEM5000"],
         reference=ids["zeiss", "Sigma 300"],
         others_product=ids["kyky", "KYKY-EM8000F"],
-        spare_products=[p["id"] for p in products if p["vendor"] != "ciqtek"],
+        spare_products=[pid for (vendor, _model), pid in ids.items() if vendor != "ciqtek"],
     )
 
 

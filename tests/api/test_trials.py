@@ -1,40 +1,17 @@
 """Trial reports: creation, server-computed checks, limits, the review lifecycle, amendments,
 and the audit trail. (ETags and Idempotency-Key: test_workflow_races.py.)"""
 
-import asyncio
-import json
-import shutil
 import statistics
 from types import SimpleNamespace
 
 import pytest
 from scipy import stats as sps
 
-from instcat.db import Database
-from instcat.seeding import seed
-
 
 @pytest.fixture
-def w(api, settings, tmp_path):
+def w(api, settings, sem_epr_catalogue):
     """The bundled catalogue (no bundled trials), a vendor pair and staff users."""
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(settings.seed_dir / name, tmp_path / name)
-    bundled = json.loads((settings.seed_dir / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]  # enough, and quick to load
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load():
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
-    ids = {
-        (p["vendor"], p["model"]): p["id"]
-        for p in api.get("/products", params={"limit": 200}).json()["items"]
-    }
+    ids = sem_epr_catalogue
     return SimpleNamespace(
         api=api,
         owner=user(api, "vendor", "ciqtek", "Ciqtek engineer"),

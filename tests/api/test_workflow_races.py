@@ -4,8 +4,6 @@ The races fire real concurrent requests: an httpx.AsyncClient over ASGITransport
 app instance (same database, its own engine and lifespan), gathered with asyncio.gather."""
 
 import asyncio
-import json
-import shutil
 from types import SimpleNamespace
 
 import httpx
@@ -13,30 +11,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from instcat.app import create_app
-from instcat.db import Database
-from instcat.seeding import seed
 
 ROUNDS = 20
 
 
 @pytest.fixture
-def w(api, settings, tmp_path):
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(settings.seed_dir / name, tmp_path / name)
-    bundled = json.loads((settings.seed_dir / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]  # enough, and quick to load
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load():
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
-    products = api.get("/products", params={"limit": 200}).json()["items"]
-    ids = {(p["vendor"], p["model"]): p["id"] for p in products}
+def w(api, settings, sem_epr_catalogue):
+    ids = sem_epr_catalogue
     return SimpleNamespace(
         api=api,
         settings=settings,
@@ -45,7 +26,7 @@ def w(api, settings, tmp_path):
         purchaser=api.user("purchaser", name="Lab manager"),
         candidate=ids["ciqtek", "SEM5000"],
         reference=ids["zeiss", "Sigma 300"],
-        product_ids=[p["id"] for p in products],
+        product_ids=list(ids.values()),
     )
 
 
