@@ -78,7 +78,8 @@ def clean_url(database_url: str) -> str:
 
 @pytest.fixture
 def settings(clean_url: str) -> Settings:
-    return Settings(database_url=clean_url, seed_dir=SEED_DIR)
+    # The write rate limit is off here (tests write fast); test_limits.py turns it on.
+    return Settings(database_url=clean_url, seed_dir=SEED_DIR, write_rate_per_minute=0)
 
 
 class Api:

@@ -29,6 +29,7 @@ from instcat.config import Settings
 from instcat.db import Database
 from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
+from instcat.middleware import RequestLogMiddleware, WriteRateLimitMiddleware
 from instcat.substitution.controller import AlternativesController, SubstitutionListController
 from instcat.trials.controller import TrialController
 
@@ -110,11 +111,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
     )
     auth = DefineMiddleware(TokenAuthenticationMiddleware, exclude=[r"^/schema", r"^/healthz$"])
+    middleware: list[Any] = [RequestLogMiddleware(), auth]
+    if settings.write_rate_per_minute > 0:
+        middleware.append(
+            WriteRateLimitMiddleware(settings.write_rate_per_minute, settings.write_burst)
+        )
     return Litestar(
         route_handlers=[healthz, api],
         lifespan=[lifespan],
         dependencies={"actor": Provide(provide_actor)},
-        middleware=[auth],
+        middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         # Strict: a number sent as a string is a 400, not silently converted.
         plugins=[PydanticPlugin(validate_strict=True, prefer_alias=True)],

@@ -84,6 +84,37 @@ def db_current(settings: Settings) -> None:
     click.echo(current_revision(settings.database_url) or "empty")
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def db_backup(settings: Settings, path: Path) -> None:
+    """Write a consistent copy of the live database to PATH (SQLite file, or pg_dump archive)."""
+    from instcat.backup import BackupError, backup
+
+    try:
+        backup(settings.database_url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {path}")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
+@click.pass_obj
+def db_restore(settings: Settings, path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH."""
+    from instcat.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    try:
+        restore(settings.database_url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"database restored from {path}")
+
+
 @main.command("seed")
 @click.option(
     "--dir",

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
     seed_dir: Path = Path(__file__).resolve().parents[2] / "seed"
     max_body_bytes: int = 2 * 1024 * 1024
+    # Writes per signed-in user and minute (0 turns the limit off), and the burst allowed.
+    write_rate_per_minute: int = 600
+    write_burst: int = 120
     debug: bool = False
 
     @field_validator("database_url")

@@ -168,7 +168,14 @@ def handle_http_error(_request: Request, exc: HTTPException) -> Response[dict[st
 
 
 def handle_unexpected_error(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The traceback goes to the log with the request id, never into the response.
+    logger.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request.scope.get("instcat_request_id"),
+        exc_info=exc,
+    )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "Internal server error",
@@ -212,6 +219,7 @@ _DESCRIPTIONS = {
     412: "If-Match does not match the current ETag",
     413: "Request body too large",
     422: "Idempotency-Key reused with a different body",
+    429: "Too many writes from this token; see Retry-After",
 }
 
 

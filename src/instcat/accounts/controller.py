@@ -20,7 +20,7 @@ class UserController(Controller):
     tags = ["users"]
     dependencies = {"accounts": provide_service(AccountService)}
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403))
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 429))
     async def create_user(
         self,
         accounts: NamedDependency[AccountService],
@@ -34,7 +34,7 @@ class UserController(Controller):
         "/{user_id:int}/revoke",
         status_code=204,
         guards=[roles("admin")],
-        responses=problem_responses(403, 404),
+        responses=problem_responses(403, 404, 429),
     )
     async def revoke_user(
         self,

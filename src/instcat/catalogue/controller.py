@@ -80,7 +80,7 @@ class CategoryController(Controller):
         """The whole series of market figures of a category, newest year first."""
         return await categories.market_series(code, limit, offset)
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409, 429))
     async def create_category(
         self,
         categories: NamedDependency[CategoryService],
@@ -90,7 +90,7 @@ class CategoryController(Controller):
         """Add a category with its spec definitions (admin)."""
         return await categories.create(actor, data)
 
-    @patch("/{code:str}", guards=[roles("admin")], responses=problem_responses(403, 404, 409))
+    @patch("/{code:str}", guards=[roles("admin")], responses=problem_responses(403, 404, 409, 429))
     async def update_category(
         self,
         categories: NamedDependency[CategoryService],
@@ -107,7 +107,7 @@ class MarketFigureController(Controller):
     tags = ["market figures"]
     dependencies = {"categories": provide_service(CategoryService)}
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 404))
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 404, 429))
     async def create_market_figure(
         self,
         categories: NamedDependency[CategoryService],
@@ -143,7 +143,7 @@ class VendorController(Controller):
         """A vendor profile, with its ETag."""
         return _with_etag(await vendors.get(slug))
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409))
+    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409, 429))
     async def create_vendor(
         self,
         vendors: NamedDependency[VendorService],
@@ -156,7 +156,7 @@ class VendorController(Controller):
     @patch(
         "/{slug:str}",
         guards=[roles("vendor")],
-        responses=problem_responses(403, 404, 409, 412),
+        responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_vendor(
         self,
@@ -214,7 +214,7 @@ class ProductController(Controller):
         """A product, with its ETag."""
         return _with_etag(await products.get(product_id))
 
-    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409))
+    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409, 429))
     async def create_product(
         self,
         products: NamedDependency[ProductService],
@@ -227,7 +227,7 @@ class ProductController(Controller):
     @patch(
         "/{product_id:int}",
         guards=[roles("vendor")],
-        responses=problem_responses(403, 404, 409, 412),
+        responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_product(
         self,

@@ -25,7 +25,7 @@ class ProductFeedbackController(Controller):
     tags = ["feedback"]
     dependencies = {"feedback": provide_service(FeedbackService)}
 
-    @post("/", guards=[roles("purchaser")], responses=problem_responses(403, 404, 409, 422))
+    @post("/", guards=[roles("purchaser")], responses=problem_responses(403, 404, 409, 422, 429))
     async def create_feedback(
         self,
         feedback: NamedDependency[FeedbackService],
@@ -78,7 +78,7 @@ class FeedbackController(Controller):
         "/{feedback_id:int}/moderate",
         guards=[roles("reviewer")],
         status_code=200,
-        responses=problem_responses(403, 404, 409),
+        responses=problem_responses(403, 404, 409, 429),
     )
     async def moderate_feedback(
         self,

@@ -61,7 +61,7 @@ class SubstitutionListController(Controller):
     tags = ["substitution lists"]
     dependencies = {"lists": provide_service(ListService)}
 
-    @post("/", guards=[roles("reviewer")], responses=problem_responses(403, 409))
+    @post("/", guards=[roles("reviewer")], responses=problem_responses(403, 409, 429))
     async def create_list(
         self,
         lists: NamedDependency[ListService],
@@ -94,7 +94,7 @@ class SubstitutionListController(Controller):
         "/{list_id:int}/publish",
         guards=[roles("reviewer")],
         status_code=200,
-        responses=problem_responses(403, 404, 409),
+        responses=problem_responses(403, 404, 409, 429),
     )
     async def publish_list(
         self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId
@@ -106,7 +106,7 @@ class SubstitutionListController(Controller):
         "/{list_id:int}",
         guards=[roles("reviewer")],
         status_code=204,
-        responses=problem_responses(403, 404, 409),
+        responses=problem_responses(403, 404, 409, 429),
     )
     async def delete_list(
         self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId

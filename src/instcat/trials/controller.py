@@ -39,7 +39,7 @@ class TrialController(Controller):
     tags = ["trials"]
     dependencies = {"trials": provide_service(TrialService)}
 
-    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409, 422))
+    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409, 422, 429))
     async def create_trial(
         self,
         trials: NamedDependency[TrialService],
@@ -79,7 +79,7 @@ class TrialController(Controller):
     @patch(
         "/{trial_id:int}",
         guards=[roles("vendor")],
-        responses=problem_responses(403, 404, 409, 412),
+        responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_trial(
         self,
@@ -96,7 +96,7 @@ class TrialController(Controller):
         "/{trial_id:int}/submit",
         guards=[roles("vendor")],
         status_code=200,
-        responses=problem_responses(403, 404, 409, 412),
+        responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def submit_trial(
         self,
@@ -112,7 +112,7 @@ class TrialController(Controller):
         "/{trial_id:int}/review",
         guards=[roles("reviewer")],
         status_code=200,
-        responses=problem_responses(403, 404, 409, 412),
+        responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def review_trial(
         self,
@@ -129,7 +129,7 @@ class TrialController(Controller):
         "/{trial_id:int}/amend",
         guards=[roles("vendor")],
         status_code=201,
-        responses=problem_responses(403, 404, 409),
+        responses=problem_responses(403, 404, 409, 429),
     )
     async def amend_trial(
         self,

@@ -1,0 +1,81 @@
+"""Online backup and restore: SQLite's backup API, or pg_dump/pg_restore for PostgreSQL."""
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+
+class BackupError(Exception):
+    """A backup or restore could not be done; the message says why."""
+
+
+def _sqlite_path(database_url: str) -> Path | None:
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite"):
+        return None
+    if not url.database or url.database == ":memory:":
+        raise BackupError("an in-memory SQLite database cannot be backed up")
+    return Path(url.database)
+
+
+def _libpq_url(database_url: str) -> str:
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} is not installed (it comes with PostgreSQL's client tools)")
+    return found
+
+
+def backup(database_url: str, target: Path) -> None:
+    """Copy the live database to `target` without stopping the service."""
+    source = _sqlite_path(database_url)
+    if source is not None:
+        if not source.exists():
+            raise BackupError(f"no database file at {source}")
+        # The backup API copies a consistent snapshot even while others write.
+        with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
+            live.backup(copy)
+        copy.close()
+        live.close()
+        return
+    command = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target)]
+    result = subprocess.run([*command, _libpq_url(database_url)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+
+
+def restore(database_url: str, source: Path) -> None:
+    """Replace the database's contents with a backup made by `backup`."""
+    if not source.exists():
+        raise BackupError(f"no backup file at {source}")
+    target = _sqlite_path(database_url)
+    if target is not None:
+        with sqlite3.connect(source) as saved:
+            check = saved.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise BackupError(f"the backup file is damaged: {check}")
+            with sqlite3.connect(target) as live:
+                saved.backup(live)
+            live.close()
+        saved.close()
+        return
+    command = [
+        _tool("pg_restore"),
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        "--dbname",
+        _libpq_url(database_url),
+        str(source),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")

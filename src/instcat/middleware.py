@@ -1,0 +1,122 @@
+"""Request ids and structured access logs; per-token limits on writes."""
+
+import json
+import logging
+import math
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from instcat.auth import Actor
+from instcat.errors import DomainError
+
+access_log = logging.getLogger("instcat.access")
+REQUEST_ID_KEY = "instcat_request_id"
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id given to this request (for log lines written elsewhere)."""
+    return scope.get(REQUEST_ID_KEY)  # type: ignore[return-value]
+
+
+class RequestLogMiddleware(ASGIMiddleware):
+    """Give every request an id (kept from X-Request-ID when sane), echo it, log one JSON line."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
+        scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_with_id)
+        finally:
+            actor = scope.get("user")
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope.get("method"),
+                        "path": scope.get("path"),
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "actor": actor.id if isinstance(actor, Actor) else None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class WriteRateLimitMiddleware(ASGIMiddleware):
+    """A token bucket per signed-in user for writes; over the limit is 429 with Retry-After.
+
+    Buckets live in the worker process: with N workers a user gets up to N times the rate.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(max(burst, 1))
+        self.buckets: dict[int, _Bucket] = {}
+
+    def _take(self, user_id: int) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until one is free."""
+        now = time.monotonic()
+        bucket = self.buckets.get(user_id)
+        if bucket is None:
+            bucket = self.buckets[user_id] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        actor = scope.get("user")
+        if (
+            self.rate > 0
+            and scope.get("method") in WRITE_METHODS
+            and isinstance(actor, Actor)
+            and actor.id is not None
+        ):
+            wait = self._take(actor.id)
+            if wait > 0:
+                seconds = max(1, math.ceil(wait))
+                raise TooManyRequests(
+                    f"Too many writes from this token; retry in {seconds} s.",
+                    headers={"Retry-After": str(seconds)},
+                )
+        await next_app(scope, receive, send)

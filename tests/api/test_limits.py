@@ -1,0 +1,82 @@
+"""Abuse limits: write rate per token, body size, request ids in responses and logs."""
+
+import logging
+
+from litestar.testing import TestClient
+
+from instcat.app import create_app
+from tests.conftest import Api
+
+
+def _limited_api(api: Api, settings, per_minute: int, burst: int) -> TestClient:
+    limited = settings.model_copy(
+        update={"write_rate_per_minute": per_minute, "write_burst": burst}
+    )
+    return TestClient(create_app(limited))
+
+
+def test_writes_over_the_rate_get_429_with_retry_after(api: Api, settings) -> None:
+    purchaser = api.user("purchaser")
+    with _limited_api(api, settings, per_minute=6, burst=3) as client:
+        headers = {"Authorization": f"Bearer {purchaser}"}
+        statuses = [
+            client.post("/api/v1/products/999/feedback", headers=headers, json={}).status_code
+            for _ in range(5)
+        ]
+        assert statuses[:3] == [400, 400, 400]
+        assert statuses[3:] == [429, 429]
+        limited = client.post("/api/v1/products/999/feedback", headers=headers, json={})
+        assert limited.status_code == 429
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["title"] == "Too many requests"
+        # Reads are not limited, and other users have their own budget.
+        assert client.get("/api/v1/categories", headers=headers).status_code == 200
+        other = {"Authorization": f"Bearer {api.user('purchaser', name='other buyer')}"}
+        assert (
+            client.post("/api/v1/products/999/feedback", headers=other, json={}).status_code == 400
+        )
+
+
+def test_an_oversized_body_is_a_413_problem(api: Api) -> None:
+    body = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = api.post(
+        "/users", api.admin_token, content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_every_response_carries_a_request_id_and_a_sane_incoming_one_is_kept(api: Api) -> None:
+    generated = api.get("/categories")
+    assert len(generated.headers["x-request-id"]) == 16
+    kept = api.get("/categories", headers={"X-Request-ID": "trace-42"})
+    assert kept.headers["x-request-id"] == "trace-42"
+    replaced = api.get("/categories", headers={"X-Request-ID": "bad id with spaces"})
+    assert replaced.headers["x-request-id"] != "bad id with spaces"
+
+
+def test_each_request_is_logged_as_one_json_line(api: Api, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="instcat.access"):
+        api.get("/vendors", headers={"X-Request-ID": "log-check-1"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "instcat.access"]
+    assert any('"request_id": "log-check-1"' in line and '"status": 200' in line for line in lines)
+
+
+def test_missing_unknown_and_revoked_tokens_get_the_same_401_shape(api: Api) -> None:
+    token = api.user("purchaser")
+    user_id = api.get("/audit", api.admin_token, params={"entity": "user"}).json()["items"][0][
+        "entity_id"
+    ]
+    assert api.post(f"/users/{user_id}/revoke", api.admin_token).status_code == 204
+    responses = [
+        api.post("/users", None, json={}),
+        api.post("/users", "ic_unknown", json={}),
+        api.post("/users", token, json={}),
+        api.get("/categories", token),
+    ]
+    for response in responses:
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert set(response.json()) == {"type", "title", "status", "detail"}
+        assert response.json()["title"] == "Unauthorized"
