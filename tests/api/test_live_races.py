@@ -1,0 +1,163 @@
+"""Races against the real server with two worker processes, on both databases.
+
+Many clients fire the same write at once; exactly one may win and nothing may be lost
+or doubled. Each race is repeated for several rounds.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import Api
+
+ROUNDS = 8
+CLIENTS = 12
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(seeded: Api, settings) -> Iterator[str]:
+    """uvicorn with 2 workers on the test database; yields the API base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "INSTCAT_DATABASE_URL": settings.database_url,
+        "INSTCAT_WRITE_RATE_PER_MINUTE": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "instcat.app:create_app", "--factory",
+         "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield base + "/api/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+async def _storm(requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await asyncio.gather(
+            *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
+        )
+
+
+def _decision(number: int) -> dict[str, str]:
+    return {"decision": "accept", "comment": f"decision {number}"}
+
+
+def _auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def test_same_etag_patch_storm_has_exactly_one_winner(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="hanon")
+    for round_number in range(ROUNDS):
+        current = httpx.get(f"{server}/vendors/hanon")
+        etag = current.headers["etag"]
+        headers = _auth(vendor, **{"If-Match": etag})
+        storm = [
+            ("PATCH", f"{server}/vendors/hanon",
+             {"headers": headers, "json": {"city": f"r{round_number}c{i}"}})
+            for i in range(CLIENTS)
+        ]  # fmt: skip
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: 1, 412: CLIENTS - 1}), statuses
+        after = httpx.get(f"{server}/vendors/hanon")
+        assert after.headers["etag"] != etag
+        assert after.json()["city"].startswith(f"r{round_number}c")
+
+
+def test_concurrent_reviews_of_one_trial_have_one_winner(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="fuli")
+    reviewers = [seeded.user("reviewer", name=f"reviewer {i}") for i in range(4)]
+    product = seeded.get("/products", params={"vendor": "fuli", "category": "hplc"}).json()
+    product_id = product["items"][0]["id"]
+    body = {
+        "product_id": product_id,
+        "site": {"institution": "Race lab"},
+        "started_on": "2026-01-01",
+        "ended_on": "2026-02-01",
+        "checks": [{"metric": "m", "candidate": 1, "criterion": {"op": "le", "value": 2}}],
+    }
+    for _ in range(ROUNDS):
+        trial = seeded.post("/trials", vendor, json=body).json()
+        assert seeded.post(f"/trials/{trial['id']}/submit", vendor).status_code == 200
+        url = f"{server}/trials/{trial['id']}/review"
+        storm = [
+            ("POST", url, {"headers": _auth(reviewers[i % 4]), "json": _decision(i)})
+            for i in range(CLIENTS)
+        ]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: 1, 409: CLIENTS - 1}), statuses
+        reviews = seeded.get(f"/trials/{trial['id']}", reviewers[0]).json()["reviews"]
+        assert len(reviews) == 1
+
+
+def test_concurrent_publish_makes_one_publication_and_one_audit_record(
+    seeded: Api, server: str
+) -> None:
+    reviewer = seeded.user("reviewer")
+    for round_number in range(ROUNDS):
+        body = {"label": f"race {round_number}", "categories": ["hplc"]}
+        created = seeded.post("/substitution-lists", reviewer, json=body)
+        assert created.status_code == 201, created.text
+        list_id = created.json()["id"]
+        storm = [
+            ("POST", f"{server}/substitution-lists/{list_id}/publish", {"headers": _auth(reviewer)})
+            for _ in range(CLIENTS)
+        ]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: 1, 409: CLIENTS - 1}), statuses
+        audit = seeded.get(
+            "/audit", reviewer, params={"entity": "substitution_list", "entity_id": list_id}
+        ).json()["items"]
+        assert [a["action"] for a in audit].count("publish") == 1
+
+
+def test_concurrent_idempotent_retries_create_one_row(seeded: Api, server: str) -> None:
+    purchaser = seeded.user("purchaser")
+    products = seeded.get("/products", params={"limit": ROUNDS}).json()["items"]
+    body = {
+        "ratings": {d: 4 for d in ("performance", "stability", "usability", "service", "value")}
+    }
+    for round_number, product in enumerate(products):
+        url = f"{server}/products/{product['id']}/feedback"
+        key = f"retry-{round_number}"
+        storm = [
+            ("POST", url, {"headers": _auth(purchaser, **{"Idempotency-Key": key}), "json": body})
+            for _ in range(CLIENTS)
+        ]
+        responses = asyncio.run(_storm(storm))
+        statuses = Counter(r.status_code for r in responses)
+        assert set(statuses) <= {201, 409}, statuses
+        ids = {r.json()["id"] for r in responses if r.status_code == 201}
+        assert len(ids) == 1
+        mine = seeded.get(
+            f"/products/{product['id']}/feedback", seeded.admin_token, params={"status": "pending"}
+        ).json()
+        assert mine["total"] == 1
