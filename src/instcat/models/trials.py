@@ -38,6 +38,9 @@ class Trial(SQLModel, table=True):
     summary: str | None = Field(default=None, sa_column=Column(Text))
     paired: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     statistics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    # Kept beside the JSON so that lists and grading never load the paired values.
+    has_paired: bool = Field(default=False)
+    equivalent: bool | None = None
     all_checks_passed: bool = Field(default=True)
     check_count: int = Field(default=0)
     illustrative: bool = Field(default=False)

@@ -15,7 +15,6 @@ from instcat.feedback.schemas import FeedbackSummary
 from instcat.feedback.service import published_summaries, summarise
 from instcat.models import Product, Trial, Vendor
 from instcat.substitution.grading import TrialEvidence
-from instcat.trials.reads import equivalent
 
 DOMESTIC = "CN"
 
@@ -68,22 +67,21 @@ async def load_evidence(
 
     product_ids = [row[0].id for row in rows]
     trials: dict[int, list[TrialEvidence]] = defaultdict(list)
-    query = select(Trial).where(Trial.product_id.in_(product_ids), Trial.status == "accepted")
+    query = select(
+        Trial.product_id,
+        Trial.id,
+        Trial.status,
+        Trial.check_count,
+        Trial.all_checks_passed,
+        Trial.has_paired,
+        Trial.equivalent,
+        Trial.ended_on,
+        Trial.reference_product_id,
+    ).where(Trial.product_id.in_(product_ids), Trial.status == "accepted")
     if trial_cutoff is not None:
         query = query.where(Trial.ended_on >= trial_cutoff)
-    for trial in (await session.execute(query)).scalars():
-        trials[trial.product_id].append(
-            TrialEvidence(
-                id=trial.id or 0,
-                status=trial.status,
-                check_count=trial.check_count,
-                all_checks_passed=trial.all_checks_passed,
-                has_paired=trial.paired is not None,
-                equivalent=equivalent(trial),
-                ended_on=trial.ended_on,
-                reference_product_id=trial.reference_product_id,
-            )
-        )
+    for row in await session.execute(query):
+        trials[row[0]].append(TrialEvidence(*row[1:]))
     feedback = await published_summaries(session, product_ids)
     vendors = {p.vendor for ps in by_category.values() for p in ps}
     service = {

@@ -25,13 +25,6 @@ def _site(trial: Trial) -> SiteRead:
     return SiteRead(institution=trial.site_institution, lab=trial.site_lab, city=trial.site_city)
 
 
-def equivalent(trial: Trial) -> bool | None:
-    """The TOST verdict of the paired results, None without them (or when not computable)."""
-    if not trial.statistics:
-        return None
-    return bool(trial.statistics.get("tost", {}).get("equivalent"))
-
-
 def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
     return TrialSummary(
         id=trial.id or 0,
@@ -46,8 +39,8 @@ def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
         ended_on=trial.ended_on,
         check_count=trial.check_count,
         all_checks_passed=trial.all_checks_passed,
-        has_paired=trial.paired is not None,
-        equivalent=equivalent(trial) if trial.paired is not None else None,
+        has_paired=trial.has_paired,
+        equivalent=trial.equivalent,
         illustrative=trial.illustrative,
         updated_at=trial.updated_at,
     )

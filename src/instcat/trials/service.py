@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from instcat.auth import Actor
 from instcat.common import Page, audit, check_if_match, lost_race
@@ -29,7 +30,7 @@ from instcat.trials.schemas import (
     TrialSummary,
     TrialUpdate,
 )
-from instcat.trials.stats import paired_statistics
+from instcat.trials.stats import equivalent_of, paired_statistics
 
 DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
 
@@ -51,7 +52,11 @@ class TrialService:
         offset: int,
     ) -> Page[TrialSummary]:
         """Trials the caller may see: public accepted ones, a vendor's own, all for staff."""
-        query = select(Trial, Vendor.slug).join(Vendor, Vendor.id == Trial.vendor_id)
+        query = (
+            select(Trial, Vendor.slug)
+            .join(Vendor, Vendor.id == Trial.vendor_id)
+            .options(defer(Trial.paired, raiseload=True), defer(Trial.statistics, raiseload=True))
+        )
         if not actor.is_staff:
             visible = Trial.status.in_(PUBLIC_STATUSES)
             if actor.role == "vendor" and actor.vendor_id is not None:
@@ -180,9 +185,14 @@ class TrialService:
             if data.site is not None:
                 values.update(_site_columns(data))
             if "paired" in changes:
-                shadow = Trial(paired=None, statistics=None)  # type: ignore[call-arg]
+                shadow = Trial()  # type: ignore[call-arg]
                 _set_paired(shadow, data.paired)
-                values.update(paired=shadow.paired, statistics=shadow.statistics)
+                values.update(
+                    paired=shadow.paired,
+                    statistics=shadow.statistics,
+                    has_paired=shadow.has_paired,
+                    equivalent=shadow.equivalent,
+                )
             await self._bump(session, trial, values, EDITABLE_STATUSES, if_match)
             if data.checks is not None:
                 await _replace_checks(session, trial, data.checks)
@@ -325,6 +335,8 @@ def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
 def _set_paired(trial: Trial, paired: PairedIn | None) -> None:
     trial.paired = paired.model_dump() if paired is not None else None
     trial.statistics = paired_statistics(paired) if paired is not None else None
+    trial.has_paired = paired is not None
+    trial.equivalent = equivalent_of(trial.statistics) if paired is not None else None
 
 
 async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:

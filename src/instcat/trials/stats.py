@@ -13,3 +13,10 @@ def paired_statistics(paired: PairedIn) -> dict[str, Any] | None:
         return compare_methods(paired.candidate, paired.reference, paired.margin).as_dict()
     except StatisticsError:
         return None
+
+
+def equivalent_of(statistics: dict[str, Any] | None) -> bool | None:
+    """The TOST verdict in stored statistics (None when they could not be computed)."""
+    if not statistics:
+        return None
+    return bool(statistics.get("tost", {}).get("equivalent"))
