@@ -126,14 +126,18 @@ def compare_specs(
     return result
 
 
+def _shown(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _describe(comparison: SpecComparison, unit: str | None) -> str:
     suffix = f" {unit}" if unit else ""
     if comparison.status == "unknown":
         return f"critical spec {comparison.key} is unknown for the candidate"
-    return (
-        f"critical spec {comparison.key} falls short: candidate "
-        f"{comparison.candidate}{suffix} vs reference {comparison.reference}{suffix}"
-    )
+    candidate = _shown(comparison.candidate) + suffix
+    reference = _shown(comparison.reference) + suffix
+    key = comparison.key
+    return f"critical spec {key} falls short: candidate {candidate} vs reference {reference}"
 
 
 def grade(
