@@ -118,6 +118,10 @@ def roles(*allowed: str) -> Guard:
 
 signed_in = roles()
 
+# OpenAPI security of the routes behind `roles(...)`: a token is required there (the
+# document's default, for public routes, is "no token or a valid one").
+TOKEN_REQUIRED: list[dict[str, list[str]]] = [{"bearer": []}]
+
 
 async def provide_actor(request: Request) -> Actor:
     """Dependency: the acting user of this request."""

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from litestar.datastructures import ResponseHeader
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -110,6 +111,18 @@ class Page(BaseModel, Generic[T]):
 def etag_for(version: int) -> str:
     """The strong ETag of a row version."""
     return f'"{version}"'
+
+
+# OpenAPI: the ETag that GET of a vendor, product or trial always carries.
+ETAG_HEADER = [
+    ResponseHeader(
+        name="ETag",
+        documentation_only=True,
+        value=etag_for(1),  # documentation only: gives the header's type, never sent
+        required=True,
+        description="The record's version; send it back as If-Match to change the record",
+    )
+]
 
 
 def check_if_match(if_match: str | None, version: int) -> None:

@@ -8,7 +8,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from instcat.accounts.schemas import AuditRead, UserCreate, UserCreated
 from instcat.accounts.service import AccountService
-from instcat.auth import Actor, roles
+from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.common import DEFAULT_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
@@ -20,7 +20,9 @@ class UserController(Controller):
     tags = ["users"]
     dependencies = {"accounts": provide_service(AccountService)}
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 429))
+    @post(
+        "/", guards=[roles("admin")], security=TOKEN_REQUIRED, responses=problem_responses(403, 429)
+    )
     async def create_user(
         self,
         accounts: NamedDependency[AccountService],
@@ -34,6 +36,7 @@ class UserController(Controller):
         "/{user_id:int}/revoke",
         status_code=204,
         guards=[roles("admin")],
+        security=TOKEN_REQUIRED,
         responses=problem_responses(403, 404, 429),
     )
     async def revoke_user(
@@ -51,7 +54,7 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"accounts": provide_service(AccountService)}
 
-    @get("/", guards=[roles("reviewer")], responses=problem_responses(403))
+    @get("/", guards=[roles("reviewer")], security=TOKEN_REQUIRED, responses=problem_responses(403))
     async def list_audit(
         self,
         accounts: NamedDependency[AccountService],

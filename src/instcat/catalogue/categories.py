@@ -95,8 +95,9 @@ class CategoryService:
                     or_(*(Category.search_text.like(like_pattern(f), escape="\\") for f in forms))
                 )
             if parent:
-                parent_row = await category_by_code(session, parent)
-                query = query.where(Category.parent_id == parent_row.id)
+                # An unknown filter value is a 400 on the field, as for products and vendors.
+                parent_id = await self._parent_id(session, parent, None)
+                query = query.where(Category.parent_id == parent_id)
             total = (
                 await session.execute(select(func.count()).select_from(query.subquery()))
             ).scalar_one()

@@ -6,7 +6,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from instcat.auth import Actor, roles
+from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.catalogue.categories import CategoryService
 from instcat.catalogue.products import ProductService
 from instcat.catalogue.schemas import (
@@ -24,7 +24,7 @@ from instcat.catalogue.schemas import (
     VendorUpdate,
 )
 from instcat.catalogue.vendors import VendorService
-from instcat.common import DEFAULT_PAGE, Page, etag_for
+from instcat.common import DEFAULT_PAGE, ETAG_HEADER, Page, etag_for
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
 from instcat.params import (
@@ -80,7 +80,12 @@ class CategoryController(Controller):
         """The whole series of market figures of a category, newest year first."""
         return await categories.market_series(code, limit, offset)
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409, 429))
+    @post(
+        "/",
+        guards=[roles("admin")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 409, 429),
+    )
     async def create_category(
         self,
         categories: NamedDependency[CategoryService],
@@ -90,7 +95,12 @@ class CategoryController(Controller):
         """Add a category with its spec definitions (admin)."""
         return await categories.create(actor, data)
 
-    @patch("/{code:str}", guards=[roles("admin")], responses=problem_responses(403, 404, 409, 429))
+    @patch(
+        "/{code:str}",
+        guards=[roles("admin")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 404, 409, 429),
+    )
     async def update_category(
         self,
         categories: NamedDependency[CategoryService],
@@ -107,7 +117,12 @@ class MarketFigureController(Controller):
     tags = ["market figures"]
     dependencies = {"categories": provide_service(CategoryService)}
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 404, 429))
+    @post(
+        "/",
+        guards=[roles("admin")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 404, 429),
+    )
     async def create_market_figure(
         self,
         categories: NamedDependency[CategoryService],
@@ -136,14 +151,19 @@ class VendorController(Controller):
         """Search vendors; `domestic` filters by home country CN; `category` by what they make."""
         return await vendors.list_vendors(q, domestic, category, limit, offset)
 
-    @get("/{slug:str}", responses=problem_responses(404))
+    @get("/{slug:str}", responses=problem_responses(404), response_headers=ETAG_HEADER)
     async def get_vendor(
         self, vendors: NamedDependency[VendorService], slug: SlugPath
     ) -> Response[VendorRead]:
         """A vendor profile, with its ETag."""
         return _with_etag(await vendors.get(slug))
 
-    @post("/", guards=[roles("admin")], responses=problem_responses(403, 409, 429))
+    @post(
+        "/",
+        guards=[roles("admin")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 409, 429),
+    )
     async def create_vendor(
         self,
         vendors: NamedDependency[VendorService],
@@ -156,6 +176,7 @@ class VendorController(Controller):
     @patch(
         "/{slug:str}",
         guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
         responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_vendor(
@@ -207,14 +228,19 @@ class ProductController(Controller):
             offset=offset,
         )
 
-    @get("/{product_id:int}", responses=problem_responses(404))
+    @get("/{product_id:int}", responses=problem_responses(404), response_headers=ETAG_HEADER)
     async def get_product(
         self, products: NamedDependency[ProductService], product_id: IdPath
     ) -> Response[ProductRead]:
         """A product, with its ETag."""
         return _with_etag(await products.get(product_id))
 
-    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409, 429))
+    @post(
+        "/",
+        guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 409, 429),
+    )
     async def create_product(
         self,
         products: NamedDependency[ProductService],
@@ -227,6 +253,7 @@ class ProductController(Controller):
     @patch(
         "/{product_id:int}",
         guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
         responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_product(

@@ -6,7 +6,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from instcat.auth import Actor, roles
+from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.common import DEFAULT_PAGE
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
@@ -25,7 +25,12 @@ class ProductFeedbackController(Controller):
     tags = ["feedback"]
     dependencies = {"feedback": provide_service(FeedbackService)}
 
-    @post("/", guards=[roles("purchaser")], responses=problem_responses(403, 404, 409, 422, 429))
+    @post(
+        "/",
+        guards=[roles("purchaser")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 404, 409, 422, 429),
+    )
     async def create_feedback(
         self,
         feedback: NamedDependency[FeedbackService],
@@ -77,6 +82,7 @@ class FeedbackController(Controller):
     @post(
         "/{feedback_id:int}/moderate",
         guards=[roles("reviewer")],
+        security=TOKEN_REQUIRED,
         status_code=200,
         responses=problem_responses(403, 404, 409, 429),
     )

@@ -1,12 +1,14 @@
 """HTTP routes: graded alternatives, and substitution lists."""
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import JSONBody, QueryParameter
 
-from instcat.auth import Actor, roles
+from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.common import DEFAULT_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import InvalidInput, problem_responses
@@ -35,6 +37,21 @@ EXPORT_TYPES = {
 }
 
 
+@dataclass
+class ExportOperation(Operation):
+    """OpenAPI of the export: its 200 is CSV, XLSX or the list as JSON, as `format` asks."""
+
+    def __post_init__(self) -> None:
+        file = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+        self.responses["200"].content = {  # type: ignore[union-attr]
+            "text/csv": file,
+            EXPORT_TYPES["xlsx"]: file,
+            "application/json": OpenAPIMediaType(
+                schema=Reference(ref="#/components/schemas/SubstitutionList")
+            ),
+        }
+
+
 class AlternativesController(Controller):
     path = "/alternatives"
     tags = ["alternatives"]
@@ -61,7 +78,12 @@ class SubstitutionListController(Controller):
     tags = ["substitution lists"]
     dependencies = {"lists": provide_service(ListService)}
 
-    @post("/", guards=[roles("reviewer")], responses=problem_responses(403, 409, 429))
+    @post(
+        "/",
+        guards=[roles("reviewer")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 409, 429),
+    )
     async def create_list(
         self,
         lists: NamedDependency[ListService],
@@ -93,6 +115,7 @@ class SubstitutionListController(Controller):
     @post(
         "/{list_id:int}/publish",
         guards=[roles("reviewer")],
+        security=TOKEN_REQUIRED,
         status_code=200,
         responses=problem_responses(403, 404, 409, 429),
     )
@@ -105,6 +128,7 @@ class SubstitutionListController(Controller):
     @delete(
         "/{list_id:int}",
         guards=[roles("reviewer")],
+        security=TOKEN_REQUIRED,
         status_code=204,
         responses=problem_responses(403, 404, 409, 429),
     )
@@ -125,7 +149,11 @@ class SubstitutionListController(Controller):
         """Entries added to and removed from `against`, and changed grades."""
         return await lists.diff(actor, list_id, against)
 
-    @get("/{list_id:int}/export", responses=problem_responses(404))
+    @get(
+        "/{list_id:int}/export",
+        responses=problem_responses(404),
+        operation_class=ExportOperation,
+    )
     async def export_list(
         self,
         lists: NamedDependency[ListService],

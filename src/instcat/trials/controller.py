@@ -6,8 +6,8 @@ from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from instcat.auth import Actor, roles
-from instcat.common import DEFAULT_PAGE, Page, etag_for
+from instcat.auth import TOKEN_REQUIRED, Actor, roles
+from instcat.common import DEFAULT_PAGE, ETAG_HEADER, Page, etag_for
 from instcat.deps import provide_service
 from instcat.errors import problem_responses
 from instcat.idempotency import Outcome
@@ -39,7 +39,12 @@ class TrialController(Controller):
     tags = ["trials"]
     dependencies = {"trials": provide_service(TrialService)}
 
-    @post("/", guards=[roles("vendor")], responses=problem_responses(403, 409, 422, 429))
+    @post(
+        "/",
+        guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
+        responses=problem_responses(403, 409, 422, 429),
+    )
     async def create_trial(
         self,
         trials: NamedDependency[TrialService],
@@ -66,7 +71,7 @@ class TrialController(Controller):
             actor, status=status, product_id=product_id, vendor=vendor, limit=limit, offset=offset
         )
 
-    @get("/{trial_id:int}", responses=problem_responses(404))
+    @get("/{trial_id:int}", responses=problem_responses(404), response_headers=ETAG_HEADER)
     async def get_trial(
         self,
         trials: NamedDependency[TrialService],
@@ -79,6 +84,7 @@ class TrialController(Controller):
     @patch(
         "/{trial_id:int}",
         guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
         responses=problem_responses(403, 404, 409, 412, 429),
     )
     async def update_trial(
@@ -95,6 +101,7 @@ class TrialController(Controller):
     @post(
         "/{trial_id:int}/submit",
         guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
         status_code=200,
         responses=problem_responses(403, 404, 409, 412, 429),
     )
@@ -111,6 +118,7 @@ class TrialController(Controller):
     @post(
         "/{trial_id:int}/review",
         guards=[roles("reviewer")],
+        security=TOKEN_REQUIRED,
         status_code=200,
         responses=problem_responses(403, 404, 409, 412, 429),
     )
@@ -128,6 +136,7 @@ class TrialController(Controller):
     @post(
         "/{trial_id:int}/amend",
         guards=[roles("vendor")],
+        security=TOKEN_REQUIRED,
         status_code=201,
         responses=problem_responses(403, 404, 409, 429),
     )
