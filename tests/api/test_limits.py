@@ -80,3 +80,23 @@ def test_missing_unknown_and_revoked_tokens_get_the_same_401_shape(api: Api) -> 
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert set(response.json()) == {"type", "title", "status", "detail"}
         assert response.json()["title"] == "Unauthorized"
+
+
+def test_a_server_error_is_logged_with_its_traceback_but_never_shown(
+    api: Api, caplog, monkeypatch
+) -> None:
+    from instcat.catalogue.categories import CategoryService
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(CategoryService, "list_categories", broken)
+    with caplog.at_level(logging.ERROR, logger="instcat.errors"):
+        response = api.get("/categories", headers={"X-Request-ID": "boom-1"})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "secret internal detail" not in response.text
+    assert "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.name == "instcat.errors"]
+    assert logged and logged[0].exc_info is not None
+    assert "boom-1" in logged[0].getMessage()
