@@ -113,7 +113,8 @@ _APPS: dict[str, CountingApp] = {}
 
 def app_for(settings: Settings) -> CountingApp:
     key = settings.model_dump_json()
-    if key not in _APPS:
+    # The write rate limiter keeps per-user buckets in the app: with it on, a fresh app.
+    if key not in _APPS or settings.write_rate_per_minute > 0:
         kind = "postgresql" if settings.database_url.startswith("postgresql") else "sqlite"
         _APPS[key] = CountingApp(create_app(settings), STATS.setdefault(kind, Counter()))
     return _APPS[key]
