@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from instcat.cli_dev import dev
 from instcat.config import Settings
 
 T = TypeVar("T")
@@ -294,6 +295,9 @@ def openapi_command(output: Path | None) -> None:
     else:
         output.write_text(document, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+main.add_command(dev)
 
 
 if __name__ == "__main__":
