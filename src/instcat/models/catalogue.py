@@ -98,6 +98,8 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("vendor_id", "model"),
         Index(None, "category_id", "status"),
+        # A category's products in id order: searches page through them without sorting.
+        Index(None, "category_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -124,6 +126,9 @@ class ProductSpecValue(SQLModel, table=True):
     __table_args__ = (
         Index(None, "key", "num_value"),
         Index(None, "key", "text_value"),
+        # Answers a spec filter for one product from the index alone; key first, so a
+        # category's products (probed in id order) fall on few, neighbouring pages.
+        Index(None, "key", "product_id", "num_value", "text_value"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
