@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from instcat.cache import AnswerCache, bump_revision
 from instcat.config import Settings
 
 IMMEDIATE = "instcat_immediate"
@@ -55,11 +56,18 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 @dataclass
 class Database:
-    """The engine plus session factories for reads and writes."""
+    """The engine plus session factories for reads and writes, and this process's caches of
+    derived answers (valid for one data revision: see `instcat.cache`)."""
 
     engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
+    # Encoded answers (bytes), bounded by size.
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    # Per-category grading indexes, bounded by the number of products they hold.
+    indexes: AnswerCache = field(
+        default_factory=lambda: AnswerCache(max_items=512, max_bytes=400_000)
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -81,9 +89,14 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back on error."""
+        """One write transaction: committed when the block ends, rolled back on error.
+
+        Every write gives the database a new revision token, in the same transaction, so
+        that no process keeps serving answers derived from the data before it.
+        """
         async with self.write_sessions() as session, session.begin():
             yield session
+            await bump_revision(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

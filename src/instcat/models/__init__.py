@@ -10,12 +10,14 @@ from instcat.models.catalogue import (
 )
 from instcat.models.feedback import Feedback, IdempotencyRecord
 from instcat.models.lists import SubstitutionEntry, SubstitutionList
+from instcat.models.revision import DataRevision
 from instcat.models.trials import Trial, TrialCheck, TrialReview
 from instcat.models.users import AuditEvent, User
 
 __all__ = [
     "AuditEvent",
     "Category",
+    "DataRevision",
     "Feedback",
     "IdempotencyRecord",
     "MarketFigure",

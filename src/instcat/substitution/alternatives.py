@@ -70,7 +70,11 @@ def candidate_answer(evidence: CategoryEvidence, graded: Graded) -> Candidate:
 def answer_for(
     evidence: CategoryEvidence, reference: ProductRead, rule: str
 ) -> ReferenceAlternatives:
-    """Candidates best grade first (then best rated), and the excluded with their reasons."""
+    """Candidates best grade first (then best rated), and the excluded with their reasons.
+
+    The unpaged reference implementation: the service reaches the same answer faster
+    (`ranking.CategoryIndex`), and tests hold the two equal.
+    """
     graded = grade_all(evidence, reference, rule)
     accepted = [g for g in graded if g.verdict.grade is not None]
     accepted.sort(
@@ -89,4 +93,6 @@ def answer_for(
         reference=reference,
         candidates=[candidate_answer(evidence, g) for g in accepted],
         excluded=excluded,
+        candidates_total=len(accepted),
+        excluded_total=len(excluded),
     )

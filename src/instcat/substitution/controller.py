@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, MediaType, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import TOKEN_REQUIRED, Actor, roles
-from instcat.common import DEFAULT_PAGE, Page
+from instcat.common import DEFAULT_PAGE, MAX_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import InvalidInput, problem_responses
 from instcat.params import CodeParam, IdPath, Limit, Offset
@@ -23,13 +23,19 @@ from instcat.substitution.schemas import (
     SubstitutionList,
     SubstitutionListSummary,
 )
-from instcat.substitution.service import AlternativesService
+from instcat.substitution.service import AlternativesService, Window
 
 Rule = Annotated[
     Literal["vendor", "manufacture"],
     QueryParameter(description="vendor: the vendor's home country is CN; manufacture: made in CN"),
 ]
 ListId = IdPath
+ExcludedLimit = Annotated[
+    int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Excluded products per page, 1–{MAX_PAGE}")
+]
+ExcludedOffset = Annotated[
+    int, QueryParameter(ge=0, le=10_000_000, description="Excluded products to skip")
+]
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -64,13 +70,26 @@ class AlternativesController(Controller):
         reference: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         category: CodeParam = None,
         domestic_rule: Rule = "vendor",
-    ) -> Alternatives | CategoryAlternatives:
-        """Graded domestic candidates for an imported product (`reference`) or a whole category."""
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+        excluded_limit: ExcludedLimit = DEFAULT_PAGE,
+        excluded_offset: ExcludedOffset = 0,
+    ) -> Response[Alternatives | CategoryAlternatives]:
+        """Graded domestic candidates for an imported product (`reference`) or a whole category.
+
+        `limit`/`offset` page through each reference's candidates (best first) and
+        `excluded_limit`/`excluded_offset` through the products that are not substitutes;
+        `candidates_total` and `excluded_total` count them all.
+        """
         if (reference is None) == (category is None):
             raise InvalidInput.field("reference", "give exactly one of reference or category")
+        window = Window(limit, offset, excluded_limit, excluded_offset)
         if reference is not None:
-            return await alternatives.for_reference(reference, domestic_rule)
-        return await alternatives.for_category(category or "", domestic_rule)
+            body = await alternatives.for_reference(reference, domestic_rule, window)
+        else:
+            body = await alternatives.for_category(category or "", domestic_rule, window)
+        # Already JSON, encoded once (and possibly cached) by the service.
+        return Response(body, media_type=MediaType.JSON)
 
 
 class SubstitutionListController(Controller):

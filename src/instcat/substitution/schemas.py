@@ -50,17 +50,20 @@ class Excluded(BaseModel):
     reasons: list[str]
 
 
-class Alternatives(BaseModel):
-    reference: ProductRead
-    domestic_rule: DomesticRule
-    candidates: list[Candidate]
-    excluded: list[Excluded]
-
-
 class ReferenceAlternatives(BaseModel):
     reference: ProductRead
-    candidates: list[Candidate]
-    excluded: list[Excluded]
+    candidates: list[Candidate] = Field(
+        description="Best grade first, then best rated; the page that `limit`/`offset` asked for"
+    )
+    excluded: list[Excluded] = Field(
+        description="By product id; the page that `excluded_limit`/`excluded_offset` asked for"
+    )
+    candidates_total: int = Field(description="Candidates in all, over every page")
+    excluded_total: int = Field(description="Excluded products in all, over every page")
+
+
+class Alternatives(ReferenceAlternatives):
+    domestic_rule: DomesticRule
 
 
 class CategoryAlternatives(BaseModel):

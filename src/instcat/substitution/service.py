@@ -1,16 +1,25 @@
 """Alternatives: graded domestic candidates for imported references."""
 
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instcat.cache import read_revision
 from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.catalogue.products import product_read, product_select
+from instcat.catalogue.schemas import ProductRead
 from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
-from instcat.substitution.alternatives import answer_for, references
-from instcat.substitution.evidence import is_domestic, load_evidence
-from instcat.substitution.schemas import Alternatives, CategoryAlternatives
+from instcat.substitution.evidence import is_domestic
+from instcat.substitution.grading import grade
+from instcat.substitution.index import CategoryFacts, load_category_facts
+
+# Bound on ids per IN (…) list: far below SQLite's and PostgreSQL's parameter limits.
+ID_CHUNK = 5_000
 
 
 async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> list[int]:
@@ -25,13 +34,111 @@ async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> li
     return ids
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which candidates and which excluded products an answer shows."""
+
+    limit: int = 50
+    offset: int = 0
+    excluded_limit: int = 50
+    excluded_offset: int = 0
+
+
+async def products_by_id(session: AsyncSession, ids: list[int]) -> dict[int, ProductRead]:
+    """Products as the API shows them, by id."""
+    found: dict[int, ProductRead] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        for row in await session.execute(product_select().where(Product.id.in_(chunk))):
+            found[row[0].id] = product_read(row)
+    return found
+
+
+async def product_json(session: AsyncSession, facts: CategoryFacts, ids: list[int]) -> None:
+    """Make sure `facts.shown` holds the JSON form of these products (loaded once each)."""
+    missing = [pid for pid in ids if pid not in facts.shown]
+    for pid, product in (await products_by_id(session, missing)).items():
+        facts.shown[pid] = product.model_dump(mode="json", by_alias=True)
+
+
+def _candidate(facts: CategoryFacts, product_id: int, reference: dict[str, Any]) -> dict[str, Any]:
+    """One candidate as `Candidate` serialises it, built directly (this is the hot path)."""
+    index = facts.index
+    specs = index.specs[index.position[product_id]]
+    trials = index.trials.get(product_id, [])
+    verdict = grade(index.definitions, specs, reference["specs"], trials, reference["id"])
+    product = facts.shown[product_id]
+    hours, regions = facts.service.get(product["vendor"], (None, []))
+    return {
+        "product": product,
+        "grade": verdict.grade,
+        "specs": [c.as_dict() for c in verdict.specs],
+        "gaps": verdict.gaps,
+        "trials": [t.as_dict() for t in verdict.trials],
+        "feedback": facts.feedback_json(product_id),
+        "service": {"response_hours": hours, "regions": regions},
+    }
+
+
+def _excluded(facts: CategoryFacts, product_id: int, reference: dict[str, Any]) -> dict[str, Any]:
+    index = facts.index
+    specs = index.specs[index.position[product_id]]
+    verdict = grade(index.definitions, specs, reference["specs"], [], reference["id"])
+    return {"product_id": product_id, "reasons": verdict.reasons}
+
+
 class AlternativesService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def for_reference(self, reference_id: int, rule: str) -> Alternatives:
+    async def _facts(
+        self, session: AsyncSession, category_id: int, revision: int | None
+    ) -> CategoryFacts:
+        key = ("category-facts", category_id)
+        facts = self.db.indexes.get(key, revision)
+        if facts is None:
+            facts = await load_category_facts(session, category_id)
+            self.db.indexes.put(key, revision, facts, len(facts.index.ids))
+        return facts  # type: ignore[no-any-return]
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        facts: CategoryFacts,
+        reference_ids: list[int],
+        rule: str,
+        window: Window,
+    ) -> list[dict[str, Any]]:
+        """Each reference's page of candidates and excluded products, as JSON-ready dicts
+        in the shape of `ReferenceAlternatives` (tests hold the two identical)."""
+        await product_json(session, facts, reference_ids)
+        pages = []
+        for reference_id in reference_ids:
+            reference = facts.shown[reference_id]
+            ranked, excluded = facts.index.rank(reference["specs"], rule)
+            shown = ranked[window.offset :][: window.limit]
+            dropped = excluded[window.excluded_offset :][: window.excluded_limit]
+            pages.append((reference, ranked, excluded, shown, dropped))
+        await product_json(session, facts, [pid for page in pages for pid in page[3]])
+        return [
+            {
+                "reference": reference,
+                "candidates": [_candidate(facts, pid, reference) for pid in shown],
+                "excluded": [_excluded(facts, pid, reference) for pid in dropped],
+                "candidates_total": len(ranked),
+                "excluded_total": len(excluded),
+            }
+            for reference, ranked, excluded, shown, dropped in pages
+        ]
+
+    async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
         async with self.db.read() as session:
+            revision = await read_revision(session)
+            key = ("alternatives", reference_id, rule, window)
+            cached = self.db.answers.get(key, revision)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
             row = (
                 await session.execute(product_select().where(Product.id == reference_id))
             ).first()
@@ -44,23 +151,27 @@ class AlternativesService:
                     f"product {reference_id} is domestic under the {rule} rule; "
                     "give an imported product",
                 )
-            evidence = (await load_evidence(session, [row[0].category_id]))[row[0].category_id]
-        answer = answer_for(evidence, reference, rule)
-        return Alternatives(
-            reference=answer.reference,
-            domestic_rule=rule,  # type: ignore[arg-type]
-            candidates=answer.candidates,
-            excluded=answer.excluded,
-        )
+            facts = await self._facts(session, row[0].category_id, revision)
+            facts.shown.setdefault(reference_id, reference.model_dump(mode="json", by_alias=True))
+            (answer,) = await self._answer(session, facts, [reference_id], rule, window)
+        body = msgspec.json.encode({**answer, "domestic_rule": rule})
+        self.db.answers.put(key, revision, body, len(body))
+        return body
 
-    async def for_category(self, code: str, rule: str) -> CategoryAlternatives:
+    async def for_category(self, code: str, rule: str, window: Window) -> bytes:
         """The same answer for every imported product of a category."""
         async with self.db.read() as session:
+            revision = await read_revision(session)
+            key = ("category-alternatives", code, rule, window)
+            cached = self.db.answers.get(key, revision)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
             category = await category_by_code(session, code)
-            category_id = category.id or 0
-            evidence = (await load_evidence(session, [category_id]))[category_id]
-        return CategoryAlternatives(
-            category=code,
-            domestic_rule=rule,  # type: ignore[arg-type]
-            references=[answer_for(evidence, r, rule) for r in references(evidence, rule)],
-        )
+            facts = await self._facts(session, category.id or 0, revision)
+            index = facts.index
+            imported = index.made_in_cn if rule == "manufacture" else index.domestic_vendor
+            reference_ids = [int(pid) for pid in index.ids[~imported]]
+            answers = await self._answer(session, facts, reference_ids, rule, window)
+        body = msgspec.json.encode({"category": code, "domestic_rule": rule, "references": answers})
+        self.db.answers.put(key, revision, body, len(body))
+        return body

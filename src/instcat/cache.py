@@ -1,0 +1,78 @@
+"""Derived answers cached per process, valid for exactly one data revision.
+
+Every write transaction replaces the database's revision token (`bump_revision`, called by
+`Database.write()` just before commit). A reader takes the token first, then looks up or
+computes its answer and files it under that token. Because the token changes in the same
+transaction as the data, an answer filed under the current token was computed from data at
+least that new; any later commit, from any process, changes the token and so retires it.
+A token is random rather than a counter so that a database restored from a backup (or
+emptied) can never make an old answer look current.
+"""
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+_BUMP = text(
+    "INSERT INTO data_revision (id, value) VALUES (1, :token) "
+    "ON CONFLICT (id) DO UPDATE SET value = excluded.value"
+)
+_READ = text("SELECT value FROM data_revision WHERE id = 1")
+
+
+async def bump_revision(session: AsyncSession) -> None:
+    """Give the database a new revision token (inside the write transaction)."""
+    await session.execute(_BUMP, {"token": secrets.randbits(62)})
+
+
+async def read_revision(connection: AsyncConnection | AsyncSession) -> int | None:
+    """The current revision token; None before the first write (then nothing is cached)."""
+    return (await connection.execute(_READ)).scalar()
+
+
+class AnswerCache:
+    """A bounded LRU of answers, each valid for the revision it was computed at."""
+
+    def __init__(self, max_items: int = 4096, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_items, self.max_bytes = max_items, max_bytes
+        self._items: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
+        self._bytes = 0
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, revision: int | None) -> Any | None:
+        """The answer filed under `key` for this revision, or None."""
+        found = self._items.get(key)
+        if found is None or revision is None or found[0] != revision:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return found[1]
+
+    def put(self, key: Hashable, revision: int | None, value: Any, size: int = 1) -> None:
+        """File an answer computed at `revision` (bytes count towards the size bound)."""
+        if revision is None or size > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[2]
+        self._items[key] = (revision, value, size)
+        self._bytes += size
+        while len(self._items) > self.max_items or self._bytes > self.max_bytes:
+            _, (_, _, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+
+    async def get_or_compute(
+        self, key: Hashable, revision: int | None, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """Cached bytes for `key` at `revision`, computing and filing them on a miss."""
+        cached = self.get(key, revision)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        value = await compute()
+        self.put(key, revision, value, len(value))
+        return value

@@ -1,0 +1,146 @@
+"""Grade every domestic candidate of a category against one reference at once (pure, no I/O).
+
+`grading.grade` is the definition of a grade and explains it spec by spec; it is also too slow
+to run for thousands of candidates on every request. This module reaches the same grades with
+array operations over the whole category, so that only the candidates actually shown need
+the full explanation. Tests check that both always agree.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from instcat.catalogue.specs import SpecDef
+from instcat.substitution.grading import GRADE_RANK, TrialEvidence, spec_meets
+
+Bools = npt.NDArray[np.bool_]
+EXCLUDED = 3  # grade code of a product that is not a substitute
+GRADE_CODES = {"A": 0, "B": 1, "C": 2}
+GRADE_OF_CODE = ("A", "B", "C")
+
+
+def _as_float(value: Any) -> float:
+    """The number grading would compare, or NaN when it could not (unknown)."""
+    if isinstance(value, (list, dict)):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+@dataclass
+class CategoryIndex:
+    """The products of one category in columns, ready to grade against any reference."""
+
+    definitions: list[SpecDef]
+    ids: npt.NDArray[np.int64]
+    specs: list[dict[str, Any]]
+    domestic_vendor: Bools
+    made_in_cn: Bools
+    active: Bools
+    verified: Bools  # has at least one trial that counts for A/B
+    overall: npt.NDArray[np.float64]  # feedback overall rating, 0 when none
+    trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
+    numbers: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    position: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        definitions: Sequence[SpecDef],
+        products: Sequence[tuple[int, dict[str, Any], bool, bool, bool]],
+        trials: Mapping[int, list[TrialEvidence]],
+        overall: Mapping[int, float | None],
+    ) -> "CategoryIndex":
+        """Index products given as (id, specs, vendor is domestic, made in CN, active)."""
+        ids = np.array([p[0] for p in products], dtype=np.int64)
+        specs = [p[1] for p in products]
+        numbers = {
+            d.key: np.array([_as_float(s.get(d.key)) for s in specs], dtype=np.float64)
+            for d in definitions
+            if d.kind == "number"
+        }
+        return cls(
+            definitions=list(definitions),
+            ids=ids,
+            specs=specs,
+            domestic_vendor=np.array([p[2] for p in products], dtype=bool),
+            made_in_cn=np.array([p[3] for p in products], dtype=bool),
+            active=np.array([p[4] for p in products], dtype=bool),
+            verified=np.array(
+                [any(t.qualifies for t in trials.get(p[0], ())) for p in products], dtype=bool
+            ),
+            overall=np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64),
+            trials={pid: list(t) for pid, t in trials.items()},
+            numbers=numbers,
+            position={int(pid): i for i, pid in enumerate(ids)},
+        )
+
+    def candidates(self, rule: str) -> Bools:
+        """Active domestic products, by the vendor's country or by the place of manufacture."""
+        domestic = self.made_in_cn if rule == "manufacture" else self.domestic_vendor
+        return self.active & domestic
+
+    def _meets(self, spec: SpecDef, reference: Any, among: Bools) -> Bools:
+        if spec.kind == "number":
+            if isinstance(reference, (list, dict)):
+                return np.zeros(len(self.ids), dtype=bool)
+            try:
+                r = float(reference)
+            except (TypeError, ValueError):
+                return np.zeros(len(self.ids), dtype=bool)
+            c = self.numbers[spec.key]
+            with np.errstate(invalid="ignore"):
+                # math.isclose(c, r, rel_tol=1e-9, abs_tol=1e-12), as grading does.
+                close = np.abs(c - r) <= np.maximum(1e-9 * np.maximum(np.abs(c), abs(r)), 1e-12)
+                if spec.direction == "higher_better":
+                    return (c >= r) | close
+                if spec.direction == "lower_better":
+                    return (c <= r) | close
+                return close
+        meets = np.zeros(len(self.ids), dtype=bool)
+        for i in np.flatnonzero(among):
+            value = self.specs[i].get(spec.key)
+            if value is None and spec.key not in self.specs[i]:
+                continue
+            try:
+                meets[i] = spec_meets(spec, value, reference)
+            except (TypeError, ValueError):
+                continue
+        return meets
+
+    def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
+        """(candidate mask, grade code per product: 0 A, 1 B, 2 C, 3 not a substitute)."""
+        among = self.candidates(rule)
+        short_critical = np.zeros(len(self.ids), dtype=bool)
+        gap = np.zeros(len(self.ids), dtype=bool)
+        for spec in self.definitions:
+            if spec.key not in reference:
+                continue
+            misses = ~self._meets(spec, reference[spec.key], among)
+            if spec.critical:
+                short_critical |= misses
+            else:
+                gap |= misses
+        codes = np.where(gap, GRADE_CODES["B"], GRADE_CODES["A"])
+        codes = np.where(self.verified, codes, GRADE_CODES["C"])
+        return among, np.where(short_critical, EXCLUDED, codes)
+
+    def rank(self, reference: Mapping[str, Any], rule: str) -> tuple[list[int], list[int]]:
+        """Candidate ids best grade first (then best rated, then id), and excluded ids by id."""
+        among, codes = self.grade_codes(reference, rule)
+        graded = among & (codes != EXCLUDED)
+        picked = np.flatnonzero(graded)
+        order = np.lexsort((self.ids[picked], -self.overall[picked], codes[picked]))
+        ranked = [int(i) for i in self.ids[picked][order]]
+        excluded = [int(i) for i in np.sort(self.ids[among & (codes == EXCLUDED)])]
+        return ranked, excluded
+
+
+def grade_order(grade: str) -> int:
+    """Sort key of a grade (A first)."""
+    return GRADE_RANK[grade]

@@ -1,0 +1,119 @@
+"""The alternatives answer (array grading, paging, cache) equals the spec-by-spec reference
+implementation (`alternatives.answer_for`) on a generated catalogue and on the bundled data."""
+
+import asyncio
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from instcat.cache import read_revision
+from instcat.catalogue.products import product_read, product_select
+from instcat.config import Settings
+from instcat.db import Database
+from instcat.devdata import generate
+from instcat.models import Category, Product
+from instcat.substitution.alternatives import answer_for, references
+from instcat.substitution.evidence import load_evidence
+from instcat.substitution.service import AlternativesService, Window
+from tests.conftest import SEED_DIR
+
+EVERYTHING = Window(limit=200, offset=0, excluded_limit=200, excluded_offset=0)
+
+
+async def _compare_everything(db: Database) -> int:
+    """Compare both implementations for every reference of every category; return how many."""
+    service = AlternativesService(db)
+    compared = 0
+    async with db.read() as session:
+        category_ids = list((await session.execute(select(Category.id))).scalars())
+        evidence = await load_evidence(session, category_ids)
+    for category_evidence in evidence.values():
+        for rule in ("vendor", "manufacture"):
+            for reference in references(category_evidence, rule):
+                expected = answer_for(category_evidence, reference, rule)
+                fast = json.loads(await service.for_reference(reference.id, rule, EVERYTHING))
+                want = expected.model_dump(mode="json")
+                assert fast["candidates"] == want["candidates"][:200], reference.id
+                assert fast["excluded"] == want["excluded"][:200], reference.id
+                assert fast["candidates_total"] == len(want["candidates"])
+                assert fast["excluded_total"] == len(want["excluded"])
+                assert fast["reference"] == want["reference"]
+                compared += 1
+    return compared
+
+
+def test_fast_alternatives_equal_the_reference_grading_on_generated_data(
+    settings: Settings,
+) -> None:
+    async def run() -> int:
+        db = Database.from_settings(settings)
+        try:
+            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+            return await _compare_everything(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 50
+
+
+def test_fast_alternatives_equal_the_reference_grading_on_bundled_data(seeded: Any, settings: Settings) -> None:
+    async def run() -> int:
+        db = Database.from_settings(settings)
+        try:
+            return await _compare_everything(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 10
+
+
+def test_pages_partition_the_candidates(seeded: Any, settings: Settings) -> None:
+    async def run() -> None:
+        db = Database.from_settings(settings)
+        service = AlternativesService(db)
+        try:
+            whole = json.loads(await service.for_reference(15, "vendor", EVERYTHING))
+            pages = []
+            for offset in range(0, whole["candidates_total"] + 1):
+                window = Window(limit=1, offset=offset, excluded_limit=1, excluded_offset=offset)
+                page = json.loads(await service.for_reference(15, "vendor", window))
+                assert page["candidates_total"] == whole["candidates_total"]
+                pages.extend(page["candidates"])
+            assert pages == whole["candidates"]
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> None:
+    """A write in one process changes the revision that every other process checks."""
+
+    async def run() -> None:
+        reader = Database.from_settings(settings)
+        writer = Database.from_settings(settings)
+        service = AlternativesService(reader)
+        try:
+            before = json.loads(await service.for_reference(15, "vendor", EVERYTHING))
+            async with reader.read() as session:
+                revision = await read_revision(session)
+            assert reader.answers.get(("alternatives", 15, "vendor", EVERYTHING), revision)
+            candidate = before["candidates"][0]["product"]["id"]
+            async with writer.write() as session:
+                product = await session.get(Product, candidate)
+                assert product is not None
+                product.status = "discontinued"
+            after = json.loads(await service.for_reference(15, "vendor", EVERYTHING))
+            assert candidate not in [c["product"]["id"] for c in after["candidates"]]
+            assert after["candidates_total"] == before["candidates_total"] - 1
+            async with reader.read() as session:
+                row = (
+                    await session.execute(product_select().where(Product.id == candidate))
+                ).one()
+                assert product_read(row).status == "discontinued"
+        finally:
+            await reader.dispose()
+            await writer.dispose()
+
+    asyncio.run(run())
