@@ -218,7 +218,8 @@ def bench_database(run: Run, kind: str) -> None:
                 run.rows += _submission_rows(kind, workers, submitted)
     lists = {a.scale: list_generation(run, url, a.scale)}
     loads = {a.scale: alternatives[most]}
-    for scale in sorted(set(a.scales) - {a.scale}):
+    curve_scales = a.scales if a.curve_db in ("both", kind) else []
+    for scale in sorted(set(curve_scales) - {a.scale}):
         say(f"[{kind}] scaling curve: scale {scale:g} …")
         scaled_url, _ = _copy(run, kind, scale)
         lists[scale] = list_generation(run, scaled_url, scale)
@@ -275,6 +276,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts, e.g. 1,2")
     parser.add_argument("--scales", default="0.25,0.5,1,2", help="scaling curve ('' for none)")
+    parser.add_argument(
+        "--curve-db",
+        choices=["sqlite", "postgresql", "both"],
+        default="both",
+        help="databases the scaling curve runs on (each scale is generated once, then cached)",
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("INSTCAT_BENCH_POSTGRES_URL"),
