@@ -40,12 +40,20 @@ def feedback_read(row: Feedback) -> FeedbackRead:
     )
 
 
+def summary_figures(
+    count: int, means: dict[str, float | None]
+) -> tuple[dict[str, float], float | None]:
+    """The rounded mean per dimension and the overall rating (mean of those means)."""
+    if count == 0:
+        return {}, None
+    mean = {d: round(float(means[d] or 0), 4) for d in DIMENSIONS}
+    return mean, round(sum(mean.values()) / len(mean), 4)
+
+
 def summarise(count: int, means: dict[str, float | None]) -> FeedbackSummary:
     """The feedback summary from a count and per-dimension means."""
-    if count == 0:
-        return FeedbackSummary(count=0, mean={}, overall=None)
-    mean = {d: round(float(means[d] or 0), 4) for d in DIMENSIONS}
-    return FeedbackSummary(count=count, mean=mean, overall=round(sum(mean.values()) / len(mean), 4))
+    mean, overall = summary_figures(count, means)
+    return FeedbackSummary(count=count, mean=mean, overall=overall)
 
 
 async def published_summaries(

@@ -1,5 +1,6 @@
 """Alternatives: graded domestic candidates for imported references."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,10 @@ def _excluded(facts: CategoryFacts, product_id: int, reference: dict[str, Any]) 
     return {"product_id": product_id, "reasons": verdict.reasons}
 
 
+# Category loads in flight in this process, so that concurrent requests share one.
+_LOADING: dict[tuple[int, Any, int | None], "asyncio.Future[CategoryFacts]"] = {}
+
+
 class AlternativesService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -96,10 +101,25 @@ class AlternativesService:
     ) -> CategoryFacts:
         key = ("category-facts", category_id)
         facts = self.db.indexes.get(key, revision)
-        if facts is None:
+        if facts is not None:
+            return facts  # type: ignore[no-any-return]
+        # Concurrent requests for a category that is not loaded yet wait for one load.
+        pending = _LOADING.get((id(self.db), key, revision))
+        if pending is not None:
+            return await asyncio.shield(pending)
+        loading: asyncio.Future[CategoryFacts] = asyncio.get_running_loop().create_future()
+        _LOADING[(id(self.db), key, revision)] = loading
+        try:
             facts = await load_category_facts(session, category_id)
             self.db.indexes.put(key, revision, facts, len(facts.index.ids))
-        return facts  # type: ignore[no-any-return]
+            loading.set_result(facts)
+        except BaseException as error:
+            loading.set_exception(error)
+            loading.exception()  # retrieved here, so an unawaited failure is not logged
+            raise
+        finally:
+            del _LOADING[(id(self.db), key, revision)]
+        return facts
 
     async def _answer(
         self,
