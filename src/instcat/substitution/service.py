@@ -8,7 +8,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instcat.cache import read_revision
+from instcat.cache import current_revision
 from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.catalogue.products import product_read, product_select
 from instcat.catalogue.schemas import ProductRead
@@ -153,12 +153,12 @@ class AlternativesService:
 
     async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
+        revision = await current_revision(self.db.engine)
+        key = ("alternatives", reference_id, rule, window)
+        cached = self.db.answers.get(key, revision)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         async with self.db.read() as session:
-            revision = await read_revision(session)
-            key = ("alternatives", reference_id, rule, window)
-            cached = self.db.answers.get(key, revision)
-            if cached is not None:
-                return cached  # type: ignore[no-any-return]
             row = (
                 await session.execute(product_select().where(Product.id == reference_id))
             ).first()
@@ -180,12 +180,12 @@ class AlternativesService:
 
     async def for_category(self, code: str, rule: str, window: Window) -> bytes:
         """The same answer for every imported product of a category."""
+        revision = await current_revision(self.db.engine)
+        key = ("category-alternatives", code, rule, window)
+        cached = self.db.answers.get(key, revision)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         async with self.db.read() as session:
-            revision = await read_revision(session)
-            key = ("category-alternatives", code, rule, window)
-            cached = self.db.answers.get(key, revision)
-            if cached is not None:
-                return cached  # type: ignore[no-any-return]
             category = await category_by_code(session, code)
             facts = await self._facts(session, category.id or 0, revision)
             index = facts.index
