@@ -1,9 +1,12 @@
 """Categories, their spec definitions, and market figures."""
 
+from typing import Any
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
+from instcat.catalogue.detail import NEWEST_FIRST, category_detail
 from instcat.catalogue.lookup import (
     as_spec_reads,
     category_by_code,
@@ -21,6 +24,7 @@ from instcat.catalogue.schemas import (
     SourceRead,
     SpecDefinitionIn,
 )
+from instcat.catalogue.search import encode_json
 from instcat.common import Page, audit
 from instcat.db import Database
 from instcat.errors import Conflict, InvalidInput
@@ -56,14 +60,6 @@ def figure_read(figure: MarketFigure, code: str | None) -> MarketFigureRead:
         ),
         created_at=figure.created_at,
     )
-
-
-# "Latest" is the highest year, then the latest source date, then the newest record.
-_NEWEST_FIRST = (
-    MarketFigure.year.desc(),
-    MarketFigure.source_date.desc().nulls_last(),
-    MarketFigure.id.desc(),
-)
 
 
 class CategoryService:
@@ -123,24 +119,21 @@ class CategoryService:
             ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
+    async def detail(self, code: str) -> dict[str, Any]:
+        """A category with its spec definitions, subcategories and latest market figures.
+
+        The result is the JSON of a CategoryDetail, built without models.
+        """
+        async with self.db.engine.connect() as connection:
+            return await category_detail(connection, code)
+
+    async def detail_json(self, code: str) -> bytes:
+        """`detail()` encoded once: the response body, ready to send or to cache."""
+        return encode_json(await self.detail(code))
+
     async def get_detail(self, code: str) -> CategoryDetail:
-        """A category with its spec definitions, subcategories and latest market figures."""
-        async with self.db.read() as session:
-            category = await category_by_code(session, code)
-            base = await self._read(session, category)
-            tree = await category_codes(session)
-            children = sorted(c for c, p in tree.values() if p == category.id)
-            figures = (
-                await session.execute(
-                    select(MarketFigure)
-                    .where(MarketFigure.category_id == category.id)
-                    .order_by(*_NEWEST_FIRST)
-                )
-            ).scalars()
-            market: dict[str, MarketFigureRead] = {}
-            for figure in figures:
-                market.setdefault(figure.metric, figure_read(figure, code))
-        return CategoryDetail(**base.model_dump(), children=children, market=market)
+        """`detail()` as a validated CategoryDetail, for callers that want a model."""
+        return CategoryDetail.model_validate(await self.detail(code))
 
     async def market_series(self, code: str, limit: int, offset: int) -> Page[MarketFigureRead]:
         """Every market figure of a category, newest year first."""
@@ -152,7 +145,7 @@ class CategoryService:
                 await session.execute(
                     select(MarketFigure)
                     .where(where)
-                    .order_by(*_NEWEST_FIRST)
+                    .order_by(*NEWEST_FIRST)
                     .limit(limit)
                     .offset(offset)
                 )

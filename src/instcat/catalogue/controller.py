@@ -65,9 +65,10 @@ class CategoryController(Controller):
     @get("/{code:str}", responses=problem_responses(404))
     async def get_category(
         self, categories: NamedDependency[CategoryService], code: CodePath
-    ) -> CategoryDetail:
+    ) -> Response[CategoryDetail]:
         """A category with its spec definitions and latest market figure per metric."""
-        return await categories.get_detail(code)
+        body = await categories.detail_json(code)
+        return Response(body)  # type: ignore[arg-type]  # already the JSON of the detail
 
     @get("/{code:str}/market", responses=problem_responses(404))
     async def get_category_market(
@@ -215,9 +216,9 @@ class ProductController(Controller):
         status: Annotated[str | None, QueryParameter(pattern="^(active|discontinued)$")] = None,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
-    ) -> Page[ProductRead]:
+    ) -> Response[Page[ProductRead]]:
         """Search and filter products, including by spec values."""
-        return await products.list_products(
+        body = await products.search_json(
             q=q,
             category=category,
             vendor=vendor,
@@ -227,6 +228,7 @@ class ProductController(Controller):
             limit=limit,
             offset=offset,
         )
+        return Response(body)  # type: ignore[arg-type]  # already the JSON of the Page
 
     @get("/{product_id:int}", responses=problem_responses(404), response_headers=ETAG_HEADER)
     async def get_product(

@@ -3,32 +3,21 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.catalogue.lookup import (
-    as_spec_defs,
-    category_by_code,
-    spec_rows,
-    subtree_ids,
-    vendor_by_slug,
-)
+from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
 from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
-from instcat.catalogue.specs import (
-    SpecFilter,
-    check_specs,
-    index_rows,
-    normalise_specs,
-    parse_filters,
-)
+from instcat.catalogue.search import encode_json, search_page
+from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
 from instcat.common import Page, audit, check_if_match, lost_race
 from instcat.db import Database
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
-from instcat.text import like_pattern, query_forms, search_text
+from instcat.text import search_text
 
 _READ_COLUMNS = (
     Product,
@@ -77,28 +66,11 @@ def product_read(row: Any) -> ProductRead:
     )
 
 
-def _spec_condition(spec_filter: SpecFilter) -> Any:
-    value = ProductSpecValue
-    base = and_(value.product_id == Product.id, value.key == spec_filter.key)
-    if spec_filter.op == "includes":
-        return and_(
-            *(exists().where(base, value.text_value == member) for member in spec_filter.values)
-        )
-    if spec_filter.text is not None:
-        return exists().where(base, value.text_value == spec_filter.text)
-    compare = {
-        "gte": value.num_value >= spec_filter.number,
-        "lte": value.num_value <= spec_filter.number,
-        "eq": value.num_value == spec_filter.number,
-    }[spec_filter.op]
-    return exists().where(base, compare)
-
-
 class ProductService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def list_products(
+    async def search(
         self,
         *,
         q: str | None,
@@ -109,44 +81,31 @@ class ProductService:
         spec_params: Iterable[tuple[str, str]],
         limit: int,
         offset: int,
-    ) -> Page[ProductRead]:
-        """Products by search text, category (with subcategories), vendor, origin and specs."""
-        async with self.db.read() as session:
-            query = product_select()
-            category_ids = None
-            if category:
-                category_ids = await subtree_ids(session, category)
-                query = query.where(Product.category_id.in_(category_ids))
-            definitions = as_spec_defs(await spec_rows(session, category_ids))
-            filters, errors = parse_filters(spec_params, definitions)
-            if errors:
-                raise InvalidInput("Invalid spec filter.", errors)
-            for spec_filter in filters:
-                query = query.where(_spec_condition(spec_filter))
-            if q:
-                query = query.where(
-                    or_(
-                        *(
-                            Product.search_text.like(like_pattern(f), escape="\\")
-                            for f in query_forms(q)
-                        )
-                    )
-                )
-            if vendor:
-                query = query.where(Vendor.slug == vendor)
-            if domestic is not None:
-                is_cn = Vendor.country == DOMESTIC_COUNTRY
-                query = query.where(is_cn if domestic else ~is_cn)
-            if status:
-                query = query.where(Product.status == status)
-            total = (
-                await session.execute(
-                    select(func.count()).select_from(query.with_only_columns(Product.id).subquery())
-                )
-            ).scalar_one()
-            rows = await session.execute(query.order_by(Product.id).limit(limit).offset(offset))
-            items = [product_read(row) for row in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
+    ) -> dict[str, Any]:
+        """Products by search text, category (with subcategories), vendor, origin and specs.
+
+        The result is the JSON of a Page[ProductRead], built without per-row models.
+        """
+        async with self.db.engine.connect() as connection:
+            return await search_page(
+                connection,
+                q=q,
+                category=category,
+                vendor=vendor,
+                domestic=domestic,
+                status=status,
+                spec_params=spec_params,
+                limit=limit,
+                offset=offset,
+            )
+
+    async def search_json(self, **criteria: Any) -> bytes:
+        """`search()` encoded once: the response body, ready to send or to cache."""
+        return encode_json(await self.search(**criteria))
+
+    async def list_products(self, **criteria: Any) -> Page[ProductRead]:
+        """`search()` as a validated Page, for callers that want models."""
+        return Page[ProductRead].model_validate(await self.search(**criteria))
 
     async def get(self, product_id: int) -> ProductRead:
         async with self.db.read() as session:

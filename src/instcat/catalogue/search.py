@@ -1,0 +1,213 @@
+"""Product search on the hot path: Core selects straight into the JSON the API returns.
+
+The dicts built here are exactly `ProductRead.model_dump(mode="json")` (same keys, same order,
+same values), so a page can be encoded once without building a pydantic model per row.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from instcat.catalogue.specs import SpecDef, SpecFilter, parse_filters
+from instcat.catalogue.vendors import DOMESTIC_COUNTRY
+from instcat.errors import InvalidInput
+from instcat.models import Category, Product, ProductSpecValue, SpecDefinition, Vendor
+from instcat.text import like_pattern, query_forms
+
+# Core tables, not the ORM classes: the ORM compile path, and adapting each new statement
+# to its cached compiled form, cost more per request than the queries themselves.
+_product = Product.__table__
+_vendor = Vendor.__table__
+_category = Category.__table__
+_value = ProductSpecValue.__table__
+_spec = SpecDefinition.__table__
+
+# Litestar encodes responses with msgspec too: for plain JSON values the bytes are the same.
+_encoder = msgspec.json.Encoder()
+
+_PRODUCT_COLUMNS = (
+    _product.c.id,
+    _vendor.c.slug,
+    _vendor.c.name_zh,
+    _vendor.c.name_en,
+    _category.c.code,
+    _category.c.name_zh,
+    _category.c.name_en,
+    _product.c.model,
+    _product.c.name,
+    _product.c.specs,
+    _product.c.made_in,
+    _vendor.c.country,
+    _product.c.launch_year,
+    _product.c.status,
+    _product.c.price_band,
+    _product.c.illustrative,
+    _product.c.version,
+    _product.c.created_at,
+    _product.c.updated_at,
+)
+_SPEC_COLUMNS = (
+    _spec.c.key,
+    _spec.c.kind,
+    _spec.c.direction,
+    _spec.c.critical,
+    _spec.c.unit,
+)
+_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # as the API's Timestamp type writes it
+
+
+def encode_json(document: Any) -> bytes:
+    """The response body for a document of plain JSON values."""
+    return _encoder.encode(document)
+
+
+def product_rows_select() -> Select[Any]:
+    """The columns a ProductRead shows, for `product_dict()`; add where/order as needed."""
+    return (
+        select(*_PRODUCT_COLUMNS)
+        .join(_vendor, _vendor.c.id == _product.c.vendor_id)
+        .join(_category, _category.c.id == _product.c.category_id)
+    )
+
+
+def product_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of `product_rows_select()` as the JSON of a ProductRead."""
+    return {
+        "id": row[0],
+        "vendor": row[1],
+        "vendor_name_zh": row[2],
+        "vendor_name_en": row[3],
+        "category": row[4],
+        "category_name_zh": row[5],
+        "category_name_en": row[6],
+        "model": row[7],
+        "name": row[8],
+        "specs": row[9],
+        "made_in": row[10],
+        "domestic": row[11] == DOMESTIC_COUNTRY,
+        "launch_year": row[12],
+        "status": row[13],
+        "price_band": row[14],
+        "illustrative": row[15],
+        "version": row[16],
+        "created_at": row[17].strftime(_TIMESTAMP),
+        "updated_at": row[18].strftime(_TIMESTAMP),
+    }
+
+
+async def product_dicts(
+    connection: AsyncConnection, where: Iterable[ColumnElement[bool]]
+) -> list[dict[str, Any]]:
+    """Products matching `where`, by id, as ProductRead JSON (a fast loader for bulk reads)."""
+    query = product_rows_select().where(*where).order_by(_product.c.id)
+    return [product_dict(row) for row in await connection.execute(query)]
+
+
+def spec_condition(spec_filter: SpecFilter) -> ColumnElement[bool]:
+    """The product has the filtered spec value (an index lookup per product)."""
+    value = _value.c
+    base = and_(value.product_id == _product.c.id, value.key == spec_filter.key)
+    if spec_filter.op == "includes":
+        return and_(
+            *(exists().where(base, value.text_value == member) for member in spec_filter.values)
+        )
+    if spec_filter.text is not None:
+        return exists().where(base, value.text_value == spec_filter.text)
+    compare = {
+        "gte": value.num_value >= spec_filter.number,
+        "lte": value.num_value <= spec_filter.number,
+        "eq": value.num_value == spec_filter.number,
+    }[spec_filter.op]
+    return exists().where(base, compare)
+
+
+async def spec_defs(
+    connection: AsyncConnection, category_ids: list[int] | None
+) -> dict[str, SpecDef]:
+    """Key → SpecDef of the given categories (all when None), as `as_spec_defs` builds it."""
+    query = select(*_SPEC_COLUMNS).order_by(_spec.c.category_id, _spec.c.position)
+    if category_ids is not None:
+        query = query.where(_spec.c.category_id.in_(category_ids))
+    return {row[0]: SpecDef(*row) for row in await connection.execute(query)}
+
+
+async def subtree_with_specs(
+    connection: AsyncConnection, code: str
+) -> tuple[list[int], dict[str, SpecDef]]:
+    """Ids of category `code` and its subcategories, and their specs, in one round trip.
+
+    An unknown code is a 400 on `category`, as `subtree_ids` answers.
+    """
+    subtree = select(_category.c.id).where(_category.c.code == code).cte("subtree", recursive=True)
+    # UNION, not UNION ALL: it stops even if a bad edit ever made the tree a cycle.
+    subtree = subtree.union(select(_category.c.id).where(_category.c.parent_id == subtree.c.id))
+    query = (
+        select(subtree.c.id, *_SPEC_COLUMNS)
+        .outerjoin(_spec, _spec.c.category_id == subtree.c.id)
+        .order_by(_spec.c.category_id, _spec.c.position)
+    )
+    ids: dict[int, None] = {}
+    definitions: dict[str, SpecDef] = {}
+    for row in await connection.execute(query):
+        ids[row[0]] = None
+        if row[1] is not None:
+            definitions[row[1]] = SpecDef(*row[1:])
+    if not ids:
+        raise InvalidInput.field("category", f"unknown category {code!r}")
+    return list(ids), definitions
+
+
+async def search_page(
+    connection: AsyncConnection,
+    *,
+    q: str | None,
+    category: str | None,
+    vendor: str | None,
+    domestic: bool | None,
+    status: str | None,
+    spec_params: Iterable[tuple[str, str]],
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """One page of a product search as the JSON of a Page[ProductRead]."""
+    conditions: list[ColumnElement[bool]] = []
+    if category:
+        category_ids, definitions = await subtree_with_specs(connection, category)
+        if len(category_ids) == 1:
+            conditions.append(_product.c.category_id == category_ids[0])
+        else:
+            conditions.append(_product.c.category_id.in_(category_ids))
+    else:
+        definitions = await spec_defs(connection, None)
+    filters, errors = parse_filters(spec_params, definitions)
+    if errors:
+        raise InvalidInput("Invalid spec filter.", errors)
+    conditions.extend(spec_condition(f) for f in filters)
+    if q:
+        patterns = (like_pattern(f) for f in query_forms(q))
+        conditions.append(or_(*(_product.c.search_text.like(p, escape="\\") for p in patterns)))
+    if status:
+        conditions.append(_product.c.status == status)
+    # Count and pick the page from products alone (index-only), joining the vendor only when
+    # a filter is about the vendor; then load the page's rows by primary key. Loading the
+    # rows in the same query as the filter makes PostgreSQL fetch every match and sort.
+    matching = select(_product.c.id).select_from(_product)
+    if vendor or domestic is not None:
+        matching = matching.join(_vendor, _vendor.c.id == _product.c.vendor_id)
+        if vendor:
+            conditions.append(_vendor.c.slug == vendor)
+        if domestic is not None:
+            is_cn = _vendor.c.country == DOMESTIC_COUNTRY
+            conditions.append(is_cn if domestic else ~is_cn)
+    matching = matching.where(*conditions)
+    counted = matching.with_only_columns(func.count(), maintain_column_froms=False)
+    total = (await connection.execute(counted)).scalar_one()
+    items: list[dict[str, Any]] = []
+    if total > offset:
+        page = matching.order_by(_product.c.id).limit(limit).offset(offset).correlate(None)
+        query = product_rows_select().where(_product.c.id.in_(page)).order_by(_product.c.id)
+        items = [product_dict(row) for row in await connection.execute(query)]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
