@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from instcat.substitution.passing_bablok import PairwiseSlopes
 
 LOA_Z = 1.96  # limits of agreement: bias ± 1.96 SD, as the contract states
+# Up to this many pairs the sign of Kendall's τ is counted over an n × n table directly,
+# well below scipy's per-call overhead; beyond it scipy's O(n log n) version is used.
+KENDALL_DIRECT_MAX = 1_000
 
 __all__ = [
     "BlandAltman",
@@ -118,17 +121,26 @@ class MethodComparison:
 
 
 def _values(name: str, values: Sequence[float]) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+        array = values  # already checked (the functions below pass arrays to each other)
+    elif isinstance(values, list) and all(type(v) is float or type(v) is int for v in values):
+        array = np.array(values, dtype=np.float64)  # the common case: plain JSON numbers
+    else:
+        array = _checked_values(name, values)
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise StatisticsError(f"{name} value at position {int(bad[0])} is not a finite number")
+    return array
+
+
+def _checked_values(name: str, values: Sequence[float]) -> np.ndarray:
     items = np.asarray(values, dtype=object)
     if items.ndim != 1:
         raise StatisticsError(f"{name} must be a flat list of numbers")
     numeric = [isinstance(v, numbers.Real) and not isinstance(v, bool | str) for v in items]
     if not all(numeric):
         raise StatisticsError(f"{name} value at position {numeric.index(False)} is not a number")
-    array = items.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        raise StatisticsError(f"{name} value at position {int(bad[0])} is not a finite number")
-    return array
+    return items.astype(np.float64)
 
 
 def _pairs(candidate: Sequence[float], reference: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +175,29 @@ def _mean_and_sd(d: np.ndarray) -> tuple[float, float]:
     return float(np.mean(d)), float(np.std(d, ddof=1))
 
 
+# -- distributions ---------------------------------------------------------------------
+# scipy.special directly: the values scipy.stats.t and .norm compute (they call these same
+# functions), without their per-call argument handling, which cost more than the maths.
+
+
+def _t_ppf(q: float, df: int) -> float:
+    """Student's t quantile (= scipy.stats.t.ppf)."""
+    return float(special.stdtrit(df, q))
+
+
+def _t_cdf(t: float, df: int) -> float:
+    """Student's t distribution function (= scipy.stats.t.cdf; sf(t) is cdf(−t))."""
+    return float(special.stdtr(df, t))
+
+
+def _kendall_negative(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether Kendall's τ_b of (x, y) is below 0: its sign is that of concordant − discordant."""
+    if x.size > KENDALL_DIRECT_MAX:
+        return bool(stats.kendalltau(x, y).statistic < 0)
+    concordance = np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])
+    return bool(concordance.sum() < 0)
+
+
 # -- Bland–Altman and TOST ----------------------------------------------------------
 
 
@@ -174,7 +209,7 @@ def bland_altman(
     alpha = _alpha(alpha)
     n = int(y.size)
     bias, sd = _mean_and_sd(y - x)
-    half = float(stats.t.ppf(1.0 - alpha / 2.0, n - 1)) * sd / math.sqrt(n)
+    half = _t_ppf(1.0 - alpha / 2.0, n - 1) * sd / math.sqrt(n)
     return BlandAltman(
         n=n,
         bias=bias,
@@ -201,8 +236,8 @@ def paired_tost(differences: Sequence[float], margin: float, alpha: float = 0.05
         p_value = 0.0 if abs(mean) < margin else 1.0
     else:
         se = sd / math.sqrt(d.size)
-        p_lower = float(stats.t.sf((mean + margin) / se, d.size - 1))
-        p_upper = float(stats.t.cdf((mean - margin) / se, d.size - 1))
+        p_lower = _t_cdf(-(mean + margin) / se, d.size - 1)  # the upper tail, sf
+        p_upper = _t_cdf((mean - margin) / se, d.size - 1)
         p_value = max(p_lower, p_upper)
     return Tost(margin=margin, p_value=p_value, equivalent=bool(p_value < alpha))
 
@@ -231,7 +266,7 @@ def _slope_estimates(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[float,
     total = slopes.finite + slopes.vertical - dropped
     if total < 2:
         raise StatisticsError("Passing–Bablok is undefined: fewer than 2 usable slopes")
-    c = float(stats.norm.ppf(1.0 - alpha / 2.0)) * math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
+    c = float(special.ndtri(1.0 - alpha / 2.0)) * math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
     estimate = _positions(total, shift)
     lower = _positions(round(total - c), shift)
     upper = _positions(round(total + c), shift)
@@ -290,7 +325,7 @@ def passing_bablok(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) 
         raise StatisticsError("Passing–Bablok is undefined: all reference values are equal")
     # mcr's rule: Kendall's tau-b >= 0 (or undefined, constant y) is a positive correlation.
     constant_y = bool(np.all(y_arr == y_arr[0]))
-    negative = not constant_y and bool(stats.kendalltau(x_arr, y_arr).statistic < 0)
+    negative = not constant_y and _kendall_negative(x_arr, y_arr)
     if negative:  # the mirrored estimator: regress -y on x, then negate back
         b_lo, b, b_hi = (-v for v in reversed(_slope_estimates(x_arr, -y_arr, alpha)))
     else:
