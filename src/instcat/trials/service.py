@@ -14,6 +14,7 @@ from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
+from instcat.trials.creating import insert_trial, prepare
 from instcat.trials.reads import (
     EDITABLE_STATUSES,
     PUBLIC_STATUSES,
@@ -30,7 +31,7 @@ from instcat.trials.schemas import (
     TrialSummary,
     TrialUpdate,
 )
-from instcat.trials.stats import equivalent_of, paired_statistics
+from instcat.trials.stats import paired_columns
 
 DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
 
@@ -107,35 +108,11 @@ class TrialService:
     async def create(self, actor: Actor, data: TrialCreate, idempotency_key: str | None) -> Outcome:
         """A new draft trial report for one of the vendor's own products."""
         actor.require("vendor")
+        # Computed before any transaction opens: SQLite's write lock is not held meanwhile.
+        prepared = prepare(data)
 
         async def work(session: AsyncSession) -> tuple[int, Any]:
-            product = await session.get(Product, data.product_id)
-            if product is None:
-                raise InvalidInput.field("product_id", f"unknown product {data.product_id}")
-            if not actor.acts_for_vendor(product.vendor_id):
-                raise Forbidden("A vendor may report trials of its own products only.")
-            await self._check_reference(session, product, data.reference_product_id)
-            trial = Trial(
-                product_id=product.id or 0,
-                reference_product_id=data.reference_product_id,
-                vendor_id=product.vendor_id,
-                created_by=actor.id,
-                illustrative=data.illustrative,
-                **_site_columns(data),
-                started_on=data.started_on,
-                ended_on=data.ended_on,
-                uptime_pct=data.uptime_pct,
-                failures=data.failures,
-                service_response_hours=data.service_response_hours,
-                summary=data.summary,
-            )
-            _set_paired(trial, data.paired)
-            session.add(trial)
-            await session.flush()
-            await _replace_checks(session, trial, data.checks)
-            await audit(session, actor, "create", "trial", trial.id, {"product_id": product.id})
-            await session.flush()
-            read = await full_read(session, trial)
+            read = await insert_trial(session, actor, prepared)
             return 201, read.model_dump(mode="json")
 
         digest = request_hash(data)
@@ -333,10 +310,8 @@ def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
 
 
 def _set_paired(trial: Trial, paired: PairedIn | None) -> None:
-    trial.paired = paired.model_dump() if paired is not None else None
-    trial.statistics = paired_statistics(paired) if paired is not None else None
-    trial.has_paired = paired is not None
-    trial.equivalent = equivalent_of(trial.statistics) if paired is not None else None
+    for column, value in paired_columns(paired).items():
+        setattr(trial, column, value)
 
 
 async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:

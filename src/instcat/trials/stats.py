@@ -20,3 +20,16 @@ def equivalent_of(statistics: dict[str, Any] | None) -> bool | None:
     if not statistics:
         return None
     return bool(statistics.get("tost", {}).get("equivalent"))
+
+
+def paired_columns(paired: PairedIn | None) -> dict[str, Any]:
+    """The trial columns that follow from its paired results (or from having none)."""
+    if paired is None:
+        return {"paired": None, "statistics": None, "has_paired": False, "equivalent": None}
+    statistics = paired_statistics(paired)
+    return {
+        "paired": paired.model_dump(),
+        "statistics": statistics,
+        "has_paired": True,
+        "equivalent": equivalent_of(statistics),
+    }
