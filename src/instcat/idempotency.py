@@ -14,7 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,9 +54,40 @@ def _check_key(key: str) -> None:
         )
 
 
+_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+def _claim_statement(insert: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING of a fresh claim, built once per dialect."""
+    return (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["user_id", "route", "key"])
+        .returning(_TABLE.c.id)  # a row only when the claim was inserted (rowcount is unreliable)
+    )
+
+
+_CLAIM = {"sqlite": _claim_statement(sqlite_insert), "postgresql": _claim_statement(pg_insert)}
+# On the table, not the ORM class: no loaded records to keep in step, so the ORM's bulk-update
+# bookkeeping would be work for nothing.
+_OWNER = (
+    (_TABLE.c.user_id == bindparam("owner_user"))
+    & (_TABLE.c.route == bindparam("owner_route"))
+    & (_TABLE.c.key == bindparam("owner_key"))
+)
+_DONE = update(_TABLE).where(_OWNER)
+_DROP = delete(_TABLE).where(_OWNER, _TABLE.c.state == "in_progress")
+
+
 async def _claim(db: Database, actor: Actor, route: str, key: str, digest: str) -> Outcome | None:
     """Claim the key, or return the stored outcome of an earlier request with it."""
     async with db.write() as session:
+        now = utcnow()
+        # The usual case, a new key, is one statement; only a taken key is looked at.
+        claim = _CLAIM[session.get_bind().dialect.name]
+        row = {"user_id": actor.id or 0, "route": route, "key": key, "request_hash": digest}
+        claimed = await session.execute(claim, {**row, "state": "in_progress", "created_at": now})
+        if claimed.first() is not None:
+            return None
         existing = (
             await session.execute(
                 select(IdempotencyRecord).where(
@@ -64,7 +97,6 @@ async def _claim(db: Database, actor: Actor, route: str, key: str, digest: str) 
                 )
             )
         ).scalar()
-        now = utcnow()
         if existing is not None and now - existing.created_at > KEEP_FOR:
             await session.delete(existing)
             await session.flush()
@@ -106,23 +138,14 @@ async def run_idempotent(
         raise Conflict("A request with this Idempotency-Key is still being processed.") from race
     if stored is not None:
         return stored
-    owner = (
-        IdempotencyRecord.user_id == actor.id,
-        IdempotencyRecord.route == route,
-        IdempotencyRecord.key == key,
-    )
+    owner = {"owner_user": actor.id, "owner_route": route, "owner_key": key}
     try:
         async with db.write() as session:
             status, body = await work(session)
-            await session.execute(
-                update(IdempotencyRecord)
-                .where(*owner)
-                .values(state="done", response_status=status, response_body=body)
-            )
+            done = {"state": "done", "response_status": status, "response_body": body}
+            await session.execute(_DONE, {**owner, **done})
     except BaseException:
         async with db.write() as session:
-            await session.execute(
-                delete(IdempotencyRecord).where(*owner, IdempotencyRecord.state == "in_progress")
-            )
+            await session.execute(_DROP, owner)
         raise
     return Outcome(status, body)
