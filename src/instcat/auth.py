@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Guard
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from instcat.errors import Forbidden, Unauthorized
 from instcat.models import User, Vendor
@@ -72,6 +72,18 @@ ANONYMOUS = Actor(id=None, name="anonymous", role="anonymous")
 SYSTEM = Actor(id=None, name="system", role="admin")
 
 
+_USERS = User.__table__  # type: ignore[attr-defined]
+_VENDORS = Vendor.__table__  # type: ignore[attr-defined]
+# Built once, on the tables rather than the ORM classes: this runs on every signed-in request
+# and the ORM's per-statement work cost more than the lookup itself. Not cached across
+# requests on purpose: a revoked token must stop working at once, in every process.
+_TOKEN_LOOKUP = (
+    select(_USERS.c.id, _USERS.c.name, _USERS.c.role, _USERS.c.vendor_id, _VENDORS.c.slug)
+    .select_from(_USERS.outerjoin(_VENDORS, _VENDORS.c.id == _USERS.c.vendor_id))
+    .where(_USERS.c.token_hash == bindparam("token_hash"), _USERS.c.revoked_at.is_(None))
+)
+
+
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Resolve the bearer token; no header means anonymous, a bad one is always 401."""
 
@@ -87,13 +99,7 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             raise Unauthorized("Unknown or revoked token.")
         database = connection.app.state.db
         async with database.read() as session:
-            row = (
-                await session.execute(
-                    select(User.id, User.name, User.role, User.vendor_id, Vendor.slug)
-                    .outerjoin(Vendor, Vendor.id == User.vendor_id)
-                    .where(User.token_hash == hash_token(token), User.revoked_at.is_(None))
-                )
-            ).first()
+            row = (await session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)})).first()
         if row is None:
             raise Unauthorized("Unknown or revoked token.")
         actor = Actor(id=row[0], name=row[1], role=row[2], vendor_id=row[3], vendor_slug=row[4])
