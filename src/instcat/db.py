@@ -1,8 +1,10 @@
 """Engine and session setup, SQLite pragmas and write transactions."""
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -13,10 +15,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from instcat.cache import AnswerCache, bump_revision
 from instcat.config import Settings
 
 IMMEDIATE = "instcat_immediate"
+# How long a writer waits for its turn in this process before it leaves the waiting to
+# SQLite's own busy timeout (as long again), as all writers did before the turns existed.
+WRITER_TURN_TIMEOUT = 30.0
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
@@ -54,20 +58,48 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+class WriterTurns:
+    """One SQLite write transaction at a time within this process, in arrival order.
+
+    SQLite lets one writer in at a time anyway; writers that find the lock taken sleep in
+    its busy handler in growing steps (up to 100 ms) and may miss the moment it frees. Queued
+    on an asyncio lock instead, the next writer of this process starts as soon as the last
+    one commits; only writers of other processes still meet the busy handler.
+    """
+
+    def __init__(self) -> None:
+        # An asyncio lock belongs to one event loop; tests run several loops in one process.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold this process's writer turn for the duration of the block."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), WRITER_TURN_TIMEOUT)
+        except TimeoutError:
+            yield  # a stuck writer: fall back to SQLite's busy timeout rather than fail here
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+
 @dataclass
 class Database:
-    """The engine plus session factories for reads and writes, and this process's caches of
-    derived answers (valid for one data revision: see `instcat.cache`)."""
+    """The engine plus session factories for reads and writes."""
 
     engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
-    # Encoded answers (bytes), bounded by size.
-    answers: AnswerCache = field(default_factory=AnswerCache)
-    # Per-category grading indexes, bounded by the number of products they hold.
-    indexes: AnswerCache = field(
-        default_factory=lambda: AnswerCache(max_items=512, max_bytes=400_000)
-    )
+    # SQLite only: writers of this process take turns (see WriterTurns).
+    writer_turns: WriterTurns | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -79,6 +111,7 @@ class Database:
             write_sessions=async_sessionmaker(
                 write_engine, class_=AsyncSession, expire_on_commit=False
             ),
+            writer_turns=WriterTurns() if settings.is_sqlite else None,
         )
 
     @asynccontextmanager
@@ -89,14 +122,13 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back on error.
-
-        Every write gives the database a new revision token, in the same transaction, so
-        that no process keeps serving answers derived from the data before it.
-        """
-        async with self.write_sessions() as session, session.begin():
+        """One write transaction: committed when the block ends, rolled back on error."""
+        async with AsyncExitStack() as stack:
+            if self.writer_turns is not None:
+                await stack.enter_async_context(self.writer_turns.turn())
+            session = await stack.enter_async_context(self.write_sessions())
+            await stack.enter_async_context(session.begin())
             yield session
-            await bump_revision(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
