@@ -11,7 +11,20 @@ from instcat.models.base import JSONType, UTCDateTime, utcnow
 
 class Feedback(SQLModel, table=True):
     __tablename__ = "feedback"
-    __table_args__ = (Index(None, "product_id", "status"),)
+    __table_args__ = (
+        Index(None, "product_id", "status"),
+        # Covers the published-feedback summaries (count and means) of list generation.
+        Index(
+            "ix_feedback_summary",
+            "status",
+            "product_id",
+            "performance",
+            "stability",
+            "usability",
+            "service",
+            "value",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id")

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from instcat.models.base import JSONType, UTCDateTime, utcnow
@@ -22,10 +22,17 @@ class SubstitutionList(SQLModel, table=True):
     generated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_by: int | None = Field(default=None, foreign_key="user_account.id")
+    # Category code → spec definitions as they were ([key, kind, direction, critical, unit]),
+    # so that the spec-by-spec comparisons of a frozen list can be shown as generated.
+    spec_definitions: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONType, nullable=True)
+    )
 
 
 class SubstitutionEntry(SQLModel, table=True):
     __tablename__ = "substitution_entry"
+    # Pages of a list's entries are read in list order.
+    __table_args__ = (Index("ix_substitution_entry_list_id_position", "list_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)
     list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", index=True)
@@ -34,4 +41,14 @@ class SubstitutionEntry(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", index=True)
     grade: str = Field(max_length=1)
     # The whole entry as generated: product, references replaced, evidence at that time.
+    data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+
+
+class SubstitutionReference(SQLModel, table=True):
+    """A reference product as it was when the list was generated, stored once per list."""
+
+    __tablename__ = "substitution_reference"
+
+    list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True, index=True)
     data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))

@@ -14,6 +14,19 @@ class Trial(SQLModel, table=True):
     __table_args__ = (
         Index(None, "status", "product_id"),
         Index(None, "vendor_id", "status"),
+        # Covers what list generation reads of every accepted trial, without the large rows.
+        Index(
+            "ix_trial_evidence",
+            "status",
+            "product_id",
+            "id",
+            "check_count",
+            "all_checks_passed",
+            "has_paired",
+            "equivalent",
+            "ended_on",
+            "reference_product_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -109,7 +109,7 @@ class SubstitutionListController(Controller):
         actor: NamedDependency[Actor],
         data: JSONBody[ListCriteria],
     ) -> SubstitutionList:
-        """Generate a draft list from criteria (reviewer)."""
+        """Generate a draft list from criteria (reviewer); the answer shows its first entries."""
         return await lists.generate(actor, data)
 
     @get("/", responses=problem_responses())
@@ -126,10 +126,18 @@ class SubstitutionListController(Controller):
 
     @get("/{list_id:int}", responses=problem_responses(404))
     async def get_list(
-        self, lists: NamedDependency[ListService], actor: NamedDependency[Actor], list_id: ListId
+        self,
+        lists: NamedDependency[ListService],
+        actor: NamedDependency[Actor],
+        list_id: ListId,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
     ) -> SubstitutionList:
-        """A list with its entries and their evidence snapshots."""
-        return await lists.get(actor, list_id)
+        """A list with a page of its entries (`limit`/`offset`, list order) and their evidence.
+
+        `entry_count` counts every entry; the export has them all.
+        """
+        return await lists.get(actor, list_id, limit, offset)
 
     @post(
         "/{list_id:int}/publish",
@@ -181,7 +189,7 @@ class SubstitutionListController(Controller):
         format: Annotated[Literal["csv", "xlsx", "json"], QueryParameter()] = "json",
     ) -> Response[bytes]:
         """Download the list as CSV (UTF-8 with BOM), XLSX or JSON."""
-        document = await lists.get(actor, list_id)
+        document = await lists.get(actor, list_id, None)
         body = {"csv": export.to_csv, "xlsx": export.to_xlsx, "json": export.to_json}[format](
             document
         )

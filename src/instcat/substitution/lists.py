@@ -6,16 +6,16 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from instcat.auth import Actor
-from instcat.common import Page, audit
+from instcat.common import DEFAULT_PAGE, Page, audit
 from instcat.db import Database
 from instcat.errors import Conflict, NotFound
 from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
 from instcat.models.base import utcnow
-from instcat.substitution.build import build_entries
-from instcat.substitution.evidence import load_evidence
+from instcat.models.lists import SubstitutionReference
 from instcat.substitution.grading import months_before
 from instcat.substitution.schemas import (
     Entry,
@@ -26,6 +26,7 @@ from instcat.substitution.schemas import (
     SubstitutionListSummary,
 )
 from instcat.substitution.service import category_ids_for
+from instcat.substitution.storage import read_entries, store_entries
 
 
 def _summary(row: ListRow) -> SubstitutionListSummary:
@@ -46,9 +47,16 @@ class ListService:
         self.db = db
 
     async def generate(
-        self, actor: Actor, criteria: ListCriteria, today: date | None = None
+        self,
+        actor: Actor,
+        criteria: ListCriteria,
+        today: date | None = None,
+        limit: int = DEFAULT_PAGE,
     ) -> SubstitutionList:
-        """Grade the evidence under the criteria and store the result as a draft list."""
+        """Grade the evidence under the criteria and store the result as a draft list.
+
+        The answer shows the first `limit` entries; `entry_count` counts them all.
+        """
         actor.require("reviewer")
         today = today or date.today()
         try:
@@ -64,38 +72,28 @@ class ListService:
                     if criteria.max_trial_age_months
                     else None
                 )
-                evidence = await load_evidence(session, category_ids, cutoff)
-                entries = build_entries(evidence, criteria)
                 stored = criteria.model_dump(mode="json")
                 stored["evaluated_on"] = today.isoformat()
                 row = ListRow(
                     label=criteria.label,
                     criteria=stored,
                     domestic_rule=criteria.domestic_rule,
-                    entry_count=len(entries),
+                    entry_count=0,
                     created_by=actor.id,
                 )
                 session.add(row)
                 await session.flush()
-                session.add_all(
-                    SubstitutionEntry(
-                        list_id=row.id or 0,
-                        position=position,
-                        category=entry.category,
-                        product_id=entry.product.id,
-                        grade=entry.grade,
-                        data=entry.model_dump(mode="json"),
-                    )
-                    for position, entry in enumerate(entries)
+                list_id = row.id or 0
+                count, definitions = await store_entries(
+                    session, list_id, category_ids, criteria, cutoff
                 )
+                row.entry_count = count
+                row.spec_definitions = definitions
+                await session.flush()
                 await audit(
-                    session,
-                    actor,
-                    "generate",
-                    "substitution_list",
-                    row.id,
-                    {"entries": len(entries)},
+                    session, actor, "generate", "substitution_list", list_id, {"entries": count}
                 )
+                entries = await self._entries(session, row, limit, 0)
                 return SubstitutionList(**_summary(row).model_dump(), entries=entries)
         except IntegrityError as clash:
             raise Conflict(f"A list labelled {criteria.label!r} already exists.") from clash
@@ -106,26 +104,25 @@ class ListService:
             raise NotFound("substitution_list", list_id)
         return row
 
-    async def _entries(self, session: AsyncSession, list_id: int) -> list[Entry]:
-        rows = await session.execute(
-            select(SubstitutionEntry.data)
-            .where(SubstitutionEntry.list_id == list_id)
-            .order_by(SubstitutionEntry.position)
-        )
-        return [Entry.model_validate(data) for data in rows.scalars()]
+    async def _entries(
+        self, session: AsyncSession, row: ListRow, limit: int | None, offset: int
+    ) -> list[Entry]:
+        return await read_entries(session, row.id or 0, row.spec_definitions, limit, offset)
 
-    async def get(self, actor: Actor, list_id: int) -> SubstitutionList:
-        """A list with every entry; drafts are for staff only."""
+    async def get(
+        self, actor: Actor, list_id: int, limit: int | None = DEFAULT_PAGE, offset: int = 0
+    ) -> SubstitutionList:
+        """A list with a page of its entries (all when `limit` is None); drafts are for staff."""
         async with self.db.read() as session:
             row = await self._visible(session, actor, list_id)
-            entries = await self._entries(session, list_id)
+            entries = await self._entries(session, row, limit, offset)
         return SubstitutionList(**_summary(row).model_dump(), entries=entries)
 
     async def list_lists(
         self, actor: Actor, status: str | None, limit: int, offset: int
     ) -> Page[SubstitutionListSummary]:
         """Published lists for everyone; staff also see drafts."""
-        query = select(ListRow)
+        query = select(ListRow).options(defer(ListRow.spec_definitions))  # type: ignore[arg-type]
         if not actor.is_staff:
             query = query.where(ListRow.status == "published")
         if status is not None:
@@ -142,7 +139,9 @@ class ListService:
             items = [_summary(r) for r in rows.scalars()]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    async def publish(self, actor: Actor, list_id: int) -> SubstitutionList:
+    async def publish(
+        self, actor: Actor, list_id: int, limit: int | None = DEFAULT_PAGE, offset: int = 0
+    ) -> SubstitutionList:
         """Freeze a draft under its label; publishing twice is a 409."""
         actor.require("reviewer")
         async with self.db.write() as session:
@@ -157,7 +156,7 @@ class ListService:
             if result.rowcount != 1:
                 raise Conflict("This list was published by someone else meanwhile.")
             await audit(session, actor, "publish", "substitution_list", list_id)
-        return await self.get(actor, list_id)
+        return await self.get(actor, list_id, limit, offset)
 
     async def delete(self, actor: Actor, list_id: int) -> None:
         """Delete a draft; a published list is permanent (409)."""
@@ -168,6 +167,9 @@ class ListService:
                 raise Conflict("A published list cannot be deleted.")
             await session.execute(
                 delete(SubstitutionEntry).where(SubstitutionEntry.list_id == list_id)
+            )
+            await session.execute(
+                delete(SubstitutionReference).where(SubstitutionReference.list_id == list_id)
             )
             result = await session.execute(
                 delete(ListRow).where(ListRow.id == list_id, ListRow.status == "draft")
@@ -180,8 +182,8 @@ class ListService:
 
     async def diff(self, actor: Actor, list_id: int, against_id: int) -> ListDiff:
         """Entries added to and removed from `against`, and grades that changed."""
-        this = await self.get(actor, list_id)
-        other = await self.get(actor, against_id)
+        this = await self.get(actor, list_id, None)
+        other = await self.get(actor, against_id, None)
         mine = {e.product.id: e for e in this.entries}
         theirs = {e.product.id: e for e in other.entries}
         changed: list[Any] = [

@@ -1,0 +1,168 @@
+"""Grading every candidate of a category against every reference at once (numpy, no I/O).
+
+`grading.grade` is the reference semantics: one status per (candidate, reference, spec) —
+meets, falls short, unknown, or not compared when the reference has no value — then the
+same A/B/C rules. Values are converted once per product, not once per pair.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from instcat.catalogue.specs import SpecDef
+
+MEETS, FALLS_SHORT, UNKNOWN, NOT_COMPARED = 0, 1, 2, 3
+STATUS_NAMES = ("meets", "falls_short", "unknown")
+GRADE_CODES = np.array([b"A", b"B", b"C"])
+NONE = 3  # grade code of "not a substitute"
+MAX_GAP_BITS = 62  # gaps are a bit mask per pair over the non-critical specs
+
+
+class Unsupported(Exception):
+    """A value the vectorised path cannot mirror exactly; grade this category one by one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grades:
+    """Per pair: grade code (0 A, 1 B, 2 C, 3 none) and the bit mask of non-critical gaps."""
+
+    codes: np.ndarray  # int8 [candidates, references]
+    gap_masks: np.ndarray  # unsigned ints [candidates, references]
+    gap_keys: tuple[str, ...]  # bit i of a gap mask is gap_keys[i]
+    statuses: list[np.ndarray]  # int8 [candidates, references] per definition, when kept
+
+
+def _isclose(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _number_key(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None  # not comparable: "unknown", as in grading.compare_specs
+    except OverflowError as error:
+        raise Unsupported(str(error)) from error
+
+
+def _set_key(value: Any) -> frozenset[str] | None:
+    try:
+        return frozenset(v.strip().casefold() for v in value)
+    except TypeError:
+        return None
+    except AttributeError as error:  # grading.grade raises here too
+        raise Unsupported(str(error)) from error
+
+
+def _text_key(value: Any) -> str:
+    return str(value).strip().casefold()
+
+
+def _bounds(direction: str, ranked: np.ndarray, reference: float) -> tuple[int, int]:
+    """The ranks [lo, hi] of the candidate values that meet one reference value.
+
+    Meeting is "at least as good, or close" (math.isclose), so the values that meet form one
+    run of the sorted distinct values: the exact ones, widened by the close neighbours.
+    """
+    count = len(ranked)
+    if math.isnan(reference):
+        return count, -1
+    lo = int(np.searchsorted(ranked, reference, "left"))
+    hi = int(np.searchsorted(ranked, reference, "right")) - 1
+    while lo > 0 and _isclose(float(ranked[lo - 1]), reference):
+        lo -= 1
+    while hi + 1 < count and _isclose(float(ranked[hi + 1]), reference):
+        hi += 1
+    if direction == "higher_better":
+        hi = count - 1
+    elif direction == "lower_better":
+        lo = 0
+    return lo, hi
+
+
+def _number_meets(direction: str, cands: list[float | None], refs: list[float | None]) -> Any:
+    values = np.array([math.nan if c is None else c for c in cands], dtype=np.float64)
+    ranked = np.unique(values[~np.isnan(values)])
+    ranks = np.where(np.isnan(values), -1, np.searchsorted(ranked, values))
+    # References share values too: find the bounds of each distinct one once.
+    distinct: dict[float | None, tuple[int, int]] = {}
+    for r in refs:
+        if r not in distinct:
+            distinct[r] = _bounds(direction, ranked, math.nan if r is None else r)
+    bounds = np.array([distinct[r] for r in refs], dtype=np.intp).reshape(-1, 2)
+    rank = ranks[:, None]
+    return (rank >= bounds[:, 0][None, :]) & (rank <= bounds[:, 1][None, :])
+
+
+def _keyed_meets(spec: SpecDef, c_codes: np.ndarray, r_codes: np.ndarray, keys: list[Any]) -> Any:
+    if spec.kind != "set" or spec.direction != "includes":
+        return c_codes[:, None] == r_codes[None, :]
+    # Inclusion: compare the few distinct sets once, then look every pair up.
+    table = np.array(
+        [[r is not None and c is not None and r <= c for r in keys] for c in keys], dtype=bool
+    ).reshape(len(keys), len(keys))
+    return table[c_codes[:, None], r_codes[None, :]]
+
+
+def spec_statuses(
+    spec: SpecDef, candidates: Sequence[Mapping[str, Any]], references: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
+    """Status of every (candidate, reference) pair for one spec, as `compare_specs` decides."""
+    key = spec.key
+    key_of = {"number": _number_key, "set": _set_key}.get(spec.kind, _text_key)
+    c_keys = [key_of(c[key]) if key in c else None for c in candidates]
+    r_keys = [key_of(r[key]) if key in r else None for r in references]
+    if spec.kind == "number":
+        meets = _number_meets(spec.direction, c_keys, r_keys)
+    else:
+        codes: dict[Any, int] = {}
+        c_codes = np.array([codes.setdefault(k, len(codes)) for k in c_keys], dtype=np.intp)
+        r_codes = np.array([codes.setdefault(k, len(codes)) for k in r_keys], dtype=np.intp)
+        meets = _keyed_meets(spec, c_codes, r_codes, list(codes))
+    status = np.where(meets, MEETS, FALLS_SHORT).astype(np.int8)
+    # No value, or one that cannot be compared (a key of None): unknown.
+    status[np.array([k is None for k in c_keys], dtype=bool), :] = UNKNOWN
+    status[:, np.array([k is None for k in r_keys], dtype=bool)] = UNKNOWN
+    status[:, np.array([key not in r for r in references], dtype=bool)] = NOT_COMPARED
+    return status
+
+
+def grade_matrix(
+    definitions: Sequence[SpecDef],
+    candidates: Sequence[Mapping[str, Any]],
+    references: Sequence[Mapping[str, Any]],
+    verified: Sequence[bool],
+    keep_statuses: bool = False,
+) -> Grades:
+    """Grades of every candidate (specs, has a qualifying trial) against every reference."""
+    shape = (len(candidates), len(references))
+    non_critical = sum(not spec.critical for spec in definitions)
+    if non_critical > MAX_GAP_BITS:
+        raise Unsupported("too many non-critical specs for a gap mask")
+    mask_type = np.uint16 if non_critical <= 16 else np.int64
+    failed_critical = np.zeros(shape, dtype=bool)
+    gap_masks = np.zeros(shape, dtype=mask_type)
+    gap_keys: list[str] = []
+    statuses = []
+    for spec in definitions:
+        status = spec_statuses(spec, candidates, references)
+        if keep_statuses:
+            statuses.append(status)
+        short = (status == FALLS_SHORT) | (status == UNKNOWN)
+        if spec.critical:
+            failed_critical |= short
+        else:
+            gap_masks |= short.astype(mask_type) << mask_type(len(gap_keys))
+            gap_keys.append(spec.key)
+    verified_col = np.asarray(verified, dtype=bool).reshape(-1, 1)
+    codes = np.where(verified_col, np.where(gap_masks != 0, 1, 0), 2).astype(np.int8)
+    codes[failed_critical] = NONE
+    return Grades(codes, gap_masks, tuple(gap_keys), statuses)
+
+
+def gaps_of(mask: int, gap_keys: Sequence[str]) -> list[str]:
+    """The gap keys a mask stands for, in definition order."""
+    return [key for bit, key in enumerate(gap_keys) if mask >> bit & 1]

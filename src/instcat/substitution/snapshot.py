@@ -1,0 +1,245 @@
+"""Loading one category at a time for list generation: Core selects, plain dicts, no ORM.
+
+Products come out already in the JSON shape of `ProductRead` (the list stores them as they
+were), feedback summaries are aggregated by the database, and nothing is loaded through a
+long `IN` list, so memory follows the largest category rather than the whole catalogue.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from msgspec.json import decode
+from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.catalogue.lookup import as_spec_defs, spec_rows
+from instcat.catalogue.specs import SpecDef
+from instcat.feedback.schemas import DIMENSIONS
+from instcat.feedback.service import summarise
+from instcat.models import Category, Feedback, Product, Trial, Vendor
+from instcat.substitution.evidence import DOMESTIC
+from instcat.substitution.grading import TrialEvidence
+
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how `Timestamp` fields are written
+NO_FEEDBACK = summarise(0, {}).model_dump()
+
+
+def stamp(value: datetime | str) -> str:
+    """A stored timestamp as `Timestamp` writes it (UTC, whole seconds)."""
+    if isinstance(value, str):
+        if len(value) >= 19 and value[10] == " " and "+" not in value[19:]:
+            # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC.
+            return f"{value[:10]}T{value[11:19]}Z"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(STAMP)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorInfo:
+    slug: str
+    name_zh: str
+    name_en: str
+    domestic: bool
+    response_hours: float | None
+    regions: list[str]
+
+
+@dataclass
+class CategoryRows:
+    """One category's products (as ProductRead JSON), definitions, trials and feedback."""
+
+    code: str
+    definitions: list[SpecDef]
+    products: list[dict[str, Any]]
+    trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
+    feedback: dict[int, Any] = field(default_factory=dict)  # `load_feedback` rows
+
+
+@dataclass
+class Catalogue:
+    """What every category shares: category names, spec definitions and vendors."""
+
+    categories: dict[int, tuple[str, str, str]]
+    definitions: dict[int, list[SpecDef]]
+    vendors: dict[int, VendorInfo]
+    by_slug: dict[str, VendorInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_slug = {v.slug: v for v in self.vendors.values()}
+
+    def service(self, slug: str) -> dict[str, Any]:
+        """The vendor's service figures as an entry's evidence shows them."""
+        vendor = self.by_slug.get(slug)
+        if vendor is None:
+            return {"response_hours": None, "regions": []}
+        hours = vendor.response_hours
+        figure = None if hours is None else float(hours)
+        return {"response_hours": figure, "regions": vendor.regions}
+
+
+async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Catalogue:
+    """Category names, spec definitions and every vendor (a few thousand rows)."""
+    categories = {
+        cid: (code, zh, en)
+        for cid, code, zh, en in await session.execute(
+            select(Category.id, Category.code, Category.name_zh, Category.name_en)
+        )
+    }
+    definitions: dict[int, list[SpecDef]] = defaultdict(list)
+    for spec in await spec_rows(session, category_ids if len(category_ids) < 500 else None):
+        definitions[spec.category_id].append(as_spec_defs([spec])[spec.key])
+    vendors = {
+        row[0]: VendorInfo(row[1], row[2], row[3], row[4] == DOMESTIC, row[5], list(row[6]))
+        for row in await session.execute(
+            select(
+                Vendor.id,
+                Vendor.slug,
+                Vendor.name_zh,
+                Vendor.name_en,
+                Vendor.country,
+                Vendor.response_hours,
+                Vendor.service_regions,
+            )
+        )
+    }
+    return Catalogue(categories, dict(definitions), vendors)
+
+
+async def load_category(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    category_id: int,
+    trial_cutoff: date | None,
+    shared: "Shared | None" = None,
+) -> CategoryRows:
+    """Products, accepted trials and published feedback of one category.
+
+    With `shared`, trials and feedback come from it instead of per-category queries.
+    """
+    code, name_zh, name_en = catalogue.categories[category_id]
+    rows = await session.execute(
+        select(
+            Product.id,
+            Product.vendor_id,
+            Product.model,
+            Product.name,
+            # Raw: decoded and formatted below, faster than the column types would.
+            type_coerce(Product.specs, Text),
+            Product.made_in,
+            Product.launch_year,
+            Product.status,
+            Product.price_band,
+            Product.illustrative,
+            Product.version,
+            type_coerce(Product.created_at, Text),
+            type_coerce(Product.updated_at, Text),
+        )
+        .where(Product.category_id == category_id)
+        .order_by(Product.id)
+    )
+    products = []
+    for pid, vid, model, name, specs, made_in, launch, status, band, illus, ver, cr, up in rows:
+        vendor = catalogue.vendors[vid]
+        products.append(
+            {
+                "id": pid,
+                "vendor": vendor.slug,
+                "vendor_name_zh": vendor.name_zh,
+                "vendor_name_en": vendor.name_en,
+                "category": code,
+                "category_name_zh": name_zh,
+                "category_name_en": name_en,
+                "model": model,
+                "name": name,
+                "specs": specs if isinstance(specs, dict) else decode(specs),
+                "made_in": made_in,
+                "domestic": vendor.domestic,
+                "launch_year": launch,
+                "status": status,
+                "price_band": band,
+                "illustrative": illus,
+                "version": ver,
+                "created_at": stamp(cr),
+                "updated_at": stamp(up),
+            }
+        )
+    in_category = Product.category_id == category_id
+    if shared is None:
+        trials = await load_trials(session, trial_cutoff, in_category)
+        feedback = await load_feedback(session, in_category)
+    else:
+        ids = [p["id"] for p in products]
+        trials = {pid: shared.trials[pid] for pid in ids if pid in shared.trials}
+        feedback = {pid: shared.feedback[pid] for pid in ids if pid in shared.feedback}
+    definitions = catalogue.definitions.get(category_id, [])
+    return CategoryRows(code, definitions, products, trials, feedback)
+
+
+async def load_trials(
+    session: AsyncSession, trial_cutoff: date | None, in_category: Any = None
+) -> dict[int, list[TrialEvidence]]:
+    """Accepted trials per product (of one category, or all), from `ix_trial_evidence`."""
+    query = select(
+        Trial.product_id,
+        Trial.id,
+        Trial.status,
+        Trial.check_count,
+        Trial.all_checks_passed,
+        Trial.has_paired,
+        Trial.equivalent,
+        Trial.ended_on,
+        Trial.reference_product_id,
+    ).where(Trial.status == "accepted")
+    if in_category is not None:
+        query = query.join(Product, Product.id == Trial.product_id).where(in_category)
+    if trial_cutoff is not None:
+        query = query.where(Trial.ended_on >= trial_cutoff)
+    trials: dict[int, list[TrialEvidence]] = defaultdict(list)
+    for row in await session.execute(query):
+        trials[row[0]].append(TrialEvidence(*row[1:]))
+    return dict(trials)
+
+
+async def load_feedback(session: AsyncSession, in_category: Any = None) -> dict[int, Any]:
+    """Count and mean ratings of published feedback per product, aggregated by the database."""
+    means = [func.avg(getattr(Feedback, d)) for d in DIMENSIONS]
+    query = (
+        select(Feedback.product_id, func.count(), *means)
+        .where(Feedback.status == "published")
+        .group_by(Feedback.product_id)
+    )
+    if in_category is not None:
+        query = query.join(Product, Product.id == Feedback.product_id).where(in_category)
+    return {row[0]: tuple(row[1:]) for row in await session.execute(query)}
+
+
+def feedback_summary(row: Any) -> dict[str, Any]:
+    """The FeedbackSummary JSON of a `load_feedback` row (None: no published feedback).
+
+    The same figures as `feedback.service.summarise`, without building the model.
+    """
+    if row is None or row[0] == 0:
+        return NO_FEEDBACK
+    mean = {d: round(float(m or 0), 4) for d, m in zip(DIMENSIONS, row[1:], strict=True)}
+    return {"count": row[0], "mean": mean, "overall": round(sum(mean.values()) / len(mean), 4)}
+
+
+@dataclass
+class Shared:
+    """Trials and feedback of the whole catalogue, read in one pass each (for large lists)."""
+
+    trials: dict[int, list[TrialEvidence]]
+    feedback: dict[int, Any]
+
+
+async def load_shared(session: AsyncSession, trial_cutoff: date | None) -> Shared:
+    return Shared(await load_trials(session, trial_cutoff), await load_feedback(session))
+
+
+def is_domestic_row(product: dict[str, Any], rule: str) -> bool:
+    """`evidence.is_domestic` for a product snapshot."""
+    return product["made_in"] == DOMESTIC if rule == "manufacture" else product["domestic"]

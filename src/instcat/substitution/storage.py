@@ -1,0 +1,150 @@
+"""Writing a generated list a category at a time (bulk inserts), and reading pages of it."""
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from msgspec.json import encode
+from sqlalchemy import Dialect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instcat.models import SubstitutionEntry
+from instcat.models.lists import SubstitutionReference
+from instcat.substitution.compact import (
+    category_entries,
+    definitions_from_json,
+    definitions_json,
+    expand,
+)
+from instcat.substitution.schemas import Entry, ListCriteria
+from instcat.substitution.snapshot import load_catalogue, load_category, load_shared
+
+SHARED_FROM = 8  # categories
+IN_LIST_MAX = 5_000  # more reference ids than this: read the list's references whole
+
+
+ENTRY_COLUMNS = ("list_id", "position", "category", "product_id", "grade", "data")
+REFERENCE_COLUMNS = ("list_id", "product_id", "data")
+
+
+def _insert_sql(name: str, columns: Sequence[str], dialect: Dialect) -> str:
+    """A plain INSERT for the driver's executemany: the JSON is already encoded text."""
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    # PostgreSQL stores JSONB and needs the cast; SQLite keeps the JSON text as it is.
+    data = f"{marker}::jsonb" if dialect.name == "postgresql" else marker
+    values = ", ".join(data if c == "data" else marker for c in columns)
+    return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({values})"
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    # Building a list allocates millions of small acyclic objects; the cyclic collector
+    # would rescan them again and again (a third of the time) for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+async def store_entries(
+    session: AsyncSession,
+    list_id: int,
+    category_ids: list[int],
+    criteria: ListCriteria,
+    trial_cutoff: date | None,
+) -> tuple[int, dict[str, Any]]:
+    """Grade and store every entry of the list; the entry count and the definitions used."""
+    with _no_cycle_collection():
+        return await _store_entries(session, list_id, category_ids, criteria, trial_cutoff)
+
+
+async def _store_entries(
+    session: AsyncSession,
+    list_id: int,
+    category_ids: list[int],
+    criteria: ListCriteria,
+    trial_cutoff: date | None,
+) -> tuple[int, dict[str, Any]]:
+    connection = await session.connection()
+    dialect = connection.dialect
+    entry_insert = _insert_sql("substitution_entry", ENTRY_COLUMNS, dialect)
+    reference_insert = _insert_sql("substitution_reference", REFERENCE_COLUMNS, dialect)
+    catalogue = await load_catalogue(session, category_ids)
+    known = [cid for cid in category_ids if cid in catalogue.categories]
+    # Many categories: one pass over trials and feedback beats a join per category.
+    shared = await load_shared(session, trial_cutoff) if len(known) > SHARED_FROM else None
+    position = 0
+    definitions: dict[str, Any] = {}
+    # Entries are ordered by category code first, so categories are taken in that order.
+    for category_id in sorted(known, key=lambda cid: catalogue.categories[cid][0]):
+        rows = await load_category(session, catalogue, category_id, trial_cutoff, shared)
+        entries, references = category_entries(rows, catalogue, criteria)
+        if not entries:
+            continue
+        definitions[rows.code] = definitions_json(rows.definitions)
+        await connection.exec_driver_sql(
+            entry_insert,
+            [
+                (
+                    list_id,
+                    position + offset,
+                    entry["category"],
+                    entry["product"]["id"],
+                    entry["grade"],
+                    encode(entry).decode(),
+                )
+                for offset, entry in enumerate(entries)
+            ],
+        )
+        await connection.exec_driver_sql(
+            reference_insert,
+            [(list_id, pid, encode(data).decode()) for pid, data in references.items()],
+        )
+        position += len(entries)
+    return position, definitions
+
+
+async def _references(
+    session: AsyncSession, list_id: int, ids: set[int]
+) -> dict[int, dict[str, Any]]:
+    query = select(SubstitutionReference.product_id, SubstitutionReference.data).where(
+        SubstitutionReference.list_id == list_id
+    )
+    if len(ids) <= IN_LIST_MAX:
+        query = query.where(SubstitutionReference.product_id.in_(sorted(ids)))  # type: ignore[attr-defined]
+    return {pid: data for pid, data in await session.execute(query)}
+
+
+async def read_entries(
+    session: AsyncSession,
+    list_id: int,
+    spec_definitions: dict[str, Any] | None,
+    limit: int | None,
+    offset: int,
+) -> list[Entry]:
+    """The entries of a list in list order, `limit` of them from `offset` (all when None)."""
+    query = (
+        select(SubstitutionEntry.data)
+        .where(SubstitutionEntry.list_id == list_id)
+        .order_by(SubstitutionEntry.position)  # type: ignore[arg-type]
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    stored = list((await session.execute(query)).scalars())
+    ids = {
+        ref_id
+        for data in stored
+        if isinstance(data["replaces"], dict)
+        for ref_id in data["replaces"]["references"]
+    }
+    references = await _references(session, list_id, ids) if ids else {}
+    definitions = {
+        code: definitions_from_json(rows) for code, rows in (spec_definitions or {}).items()
+    }
+    return [expand(data, references, definitions) for data in stored]

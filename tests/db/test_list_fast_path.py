@@ -1,0 +1,138 @@
+"""List generation (array grading, per-category loading, compact storage) equals the
+spec-by-spec reference (`grading.grade`, `build.build_entries`) on a generated catalogue."""
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from instcat.auth import SYSTEM
+from instcat.config import Settings
+from instcat.db import Database
+from instcat.devdata import generate
+from instcat.models import Category
+from instcat.substitution.alternatives import candidates_of, references
+from instcat.substitution.build import build_entries
+from instcat.substitution.evidence import load_evidence
+from instcat.substitution.grading import SpecComparison, _describe, grade, months_before
+from instcat.substitution.lists import ListService
+from instcat.substitution.matrix import STATUS_NAMES, UNKNOWN, gaps_of, grade_matrix
+from instcat.substitution.schemas import ListCriteria
+from tests.conftest import SEED_DIR
+
+TODAY = date(2026, 11, 29)
+
+
+async def _generated(settings: Settings) -> Database:
+    db = Database.from_settings(settings)
+    await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+    return db
+
+
+async def _every_pair_agrees(db: Database) -> int:
+    async with db.read() as session:
+        category_ids = list((await session.execute(select(Category.id))).scalars())
+        evidence = await load_evidence(session, category_ids)
+    pairs = 0
+    for category in evidence.values():
+        for rule in ("vendor", "manufacture"):
+            refs = references(category, rule)
+            cands = candidates_of(category, rule)
+            trials = [category.trials.get(c.id, []) for c in cands]
+            graded = grade_matrix(
+                category.definitions,
+                [c.specs for c in cands],
+                [r.specs for r in refs],
+                [any(t.qualifies for t in ts) for ts in trials],
+                keep_statuses=True,
+            )
+            units = {d.key: d.unit for d in category.definitions}
+            for i, cand in enumerate(cands):
+                for j, ref in enumerate(refs):
+                    want = grade(category.definitions, cand.specs, ref.specs, trials[i], ref.id)
+                    code = int(graded.codes[i, j])
+                    assert (None if code == 3 else "ABC"[code]) == want.grade
+                    assert gaps_of(int(graded.gap_masks[i, j]), graded.gap_keys) == want.gaps
+                    compared = [
+                        (d, int(s[i, j]))
+                        for d, s in zip(category.definitions, graded.statuses, strict=True)
+                        if s[i, j] <= UNKNOWN
+                    ]
+                    assert [(d.key, STATUS_NAMES[s]) for d, s in compared] == [
+                        (c.key, c.status) for c in want.specs
+                    ]
+                    reasons = [
+                        _describe(
+                            SpecComparison(
+                                d.key,
+                                True,
+                                cand.specs.get(d.key),
+                                ref.specs[d.key],
+                                STATUS_NAMES[s],
+                            ),
+                            units.get(d.key),
+                        )
+                        for d, s in compared
+                        if d.critical and s != 0
+                    ]
+                    assert reasons == want.reasons
+                    pairs += 1
+    return pairs
+
+
+def test_array_grades_equal_the_reference_grading_on_generated_data(settings: Settings) -> None:
+    async def run() -> int:
+        db = await _generated(settings)
+        try:
+            return await _every_pair_agrees(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 1000
+
+
+CRITERIA: list[dict[str, Any]] = [
+    {},
+    {"min_grade": "B", "domestic_rule": "manufacture"},
+    {"min_feedback": 2, "min_rating": 3, "max_service_hours": 48},
+    {"max_trial_age_months": 12},
+]
+
+
+async def _lists_agree(db: Database) -> int:
+    service = ListService(db)
+    compared = 0
+    for number, extra in enumerate(CRITERIA):
+        criteria = ListCriteria(label=f"fast path {number}", **extra)
+        async with db.read() as session:
+            ids = list(
+                (await session.execute(select(Category.id).order_by(Category.code))).scalars()
+            )
+            cutoff = (
+                months_before(TODAY, criteria.max_trial_age_months)
+                if criteria.max_trial_age_months
+                else None
+            )
+            evidence = await load_evidence(session, ids, cutoff)
+        want = [e.model_dump(mode="json") for e in build_entries(evidence, criteria)]
+        made = await service.generate(SYSTEM, criteria, TODAY, limit=7)
+        whole = await service.get(SYSTEM, made.id, None)
+        assert made.entry_count == whole.entry_count == len(want)
+        assert [e.model_dump(mode="json") for e in whole.entries] == want
+        assert [e.model_dump(mode="json") for e in made.entries] == want[:7]
+        page = await service.get(SYSTEM, made.id, 5, 3)
+        assert [e.model_dump(mode="json") for e in page.entries] == want[3:8]
+        compared += len(want)
+    return compared
+
+
+def test_generated_lists_equal_the_reference_build(settings: Settings) -> None:
+    async def run() -> int:
+        db = await _generated(settings)
+        try:
+            return await _lists_agree(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 50
