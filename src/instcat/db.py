@@ -4,7 +4,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from instcat.cache import AnswerCache, bump_revision
 from instcat.config import Settings
 
 IMMEDIATE = "instcat_immediate"
@@ -93,11 +94,18 @@ class WriterTurns:
 
 @dataclass
 class Database:
-    """The engine plus session factories for reads and writes."""
+    """The engine plus session factories for reads and writes, and this process's caches of
+    derived answers (valid for one data revision: see `instcat.cache`)."""
 
     engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
+    # Encoded answers (bytes), bounded by size.
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    # Per-category grading indexes, bounded by the number of products they hold.
+    indexes: AnswerCache = field(
+        default_factory=lambda: AnswerCache(max_items=512, max_bytes=400_000)
+    )
     # SQLite only: writers of this process take turns (see WriterTurns).
     writer_turns: WriterTurns | None = None
 
@@ -122,13 +130,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back on error."""
+        """One write transaction: committed when the block ends, rolled back on error.
+
+        Every write gives the database a new revision token, in the same transaction, so
+        that no process keeps serving answers derived from the data before it.
+        """
         async with AsyncExitStack() as stack:
             if self.writer_turns is not None:
                 await stack.enter_async_context(self.writer_turns.turn())
             session = await stack.enter_async_context(self.write_sessions())
             await stack.enter_async_context(session.begin())
             yield session
+            await bump_revision(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
