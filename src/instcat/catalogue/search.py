@@ -5,10 +5,11 @@ same values), so a page can be encoded once without building a pydantic model pe
 """
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from instcat.catalogue.specs import SpecDef, SpecFilter, parse_filters
@@ -124,11 +125,29 @@ def spec_condition(spec_filter: SpecFilter) -> ColumnElement[bool]:
     return exists().where(base, compare)
 
 
+_ALL_SPECS = select(*_SPEC_COLUMNS).order_by(_spec.c.category_id, _spec.c.position)
+
+
+def _subtree_with_specs_sql() -> Select[Any]:
+    code = bindparam("code")
+    subtree = select(_category.c.id).where(_category.c.code == code).cte("subtree", recursive=True)
+    # UNION, not UNION ALL: it stops even if a bad edit ever made the tree a cycle.
+    subtree = subtree.union(select(_category.c.id).where(_category.c.parent_id == subtree.c.id))
+    return (
+        select(subtree.c.id, *_SPEC_COLUMNS)
+        .outerjoin(_spec, _spec.c.category_id == subtree.c.id)
+        .order_by(_spec.c.category_id, _spec.c.position)
+    )
+
+
+_SUBTREE_WITH_SPECS = _subtree_with_specs_sql()
+
+
 async def spec_defs(
     connection: AsyncConnection, category_ids: list[int] | None
 ) -> dict[str, SpecDef]:
     """Key → SpecDef of the given categories (all when None), as `as_spec_defs` builds it."""
-    query = select(*_SPEC_COLUMNS).order_by(_spec.c.category_id, _spec.c.position)
+    query = _ALL_SPECS
     if category_ids is not None:
         query = query.where(_spec.c.category_id.in_(category_ids))
     return {row[0]: SpecDef(*row) for row in await connection.execute(query)}
@@ -141,23 +160,91 @@ async def subtree_with_specs(
 
     An unknown code is a 400 on `category`, as `subtree_ids` answers.
     """
-    subtree = select(_category.c.id).where(_category.c.code == code).cte("subtree", recursive=True)
-    # UNION, not UNION ALL: it stops even if a bad edit ever made the tree a cycle.
-    subtree = subtree.union(select(_category.c.id).where(_category.c.parent_id == subtree.c.id))
-    query = (
-        select(subtree.c.id, *_SPEC_COLUMNS)
-        .outerjoin(_spec, _spec.c.category_id == subtree.c.id)
-        .order_by(_spec.c.category_id, _spec.c.position)
-    )
     ids: dict[int, None] = {}
     definitions: dict[str, SpecDef] = {}
-    for row in await connection.execute(query):
+    for row in await connection.execute(_SUBTREE_WITH_SPECS, {"code": code}):
         ids[row[0]] = None
         if row[1] is not None:
             definitions[row[1]] = SpecDef(*row[1:])
     if not ids:
         raise InvalidInput.field("category", f"unknown category {code!r}")
     return list(ids), definitions
+
+
+class _Shape(NamedTuple):
+    """What decides the SQL of a search; every value in it is a bound parameter."""
+
+    categories: bool
+    filters: tuple[tuple[str, int], ...]  # (operation, number of values) per spec filter
+    forms: int  # search text forms
+    status: bool
+    vendor: bool
+    domestic: bool | None
+
+
+def _filter_sql(i: int, op: str, count: int) -> ColumnElement[bool]:
+    value = _value.c
+    base = and_(value.product_id == _product.c.id, value.key == bindparam(f"k{i}"))
+    if op in ("includes", "text"):
+        members = (value.text_value == bindparam(f"v{i}_{j}") for j in range(count))
+        return and_(*(exists().where(base, member) for member in members))
+    number = bindparam(f"v{i}_0")
+    compare = {"gte": value.num_value >= number, "lte": value.num_value <= number}
+    return exists().where(base, compare.get(op, value.num_value == number))
+
+
+# Built once per shape, not per request: building and cache-keying a statement costs about
+# as much as running it. Only SQL text lives here, never data, so nothing goes stale.
+@lru_cache(maxsize=256)
+def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    conditions: list[ColumnElement[bool]] = []
+    if shape.categories:
+        conditions.append(_product.c.category_id.in_(bindparam("ids", expanding=True)))
+    conditions.extend(_filter_sql(i, op, count) for i, (op, count) in enumerate(shape.filters))
+    if shape.forms:
+        forms = (bindparam(f"q{j}") for j in range(shape.forms))
+        conditions.append(or_(*(_product.c.search_text.like(f, escape="\\") for f in forms)))
+    if shape.status:
+        conditions.append(_product.c.status == bindparam("status"))
+    # Count and pick the page from products alone (index-only), joining the vendor only when
+    # a filter is about the vendor; then load the page's rows by primary key. Loading the
+    # rows in the same query as the filter makes PostgreSQL fetch every match and sort.
+    matching = select(_product.c.id).select_from(_product)
+    if shape.vendor or shape.domestic is not None:
+        matching = matching.join(_vendor, _vendor.c.id == _product.c.vendor_id)
+        if shape.vendor:
+            conditions.append(_vendor.c.slug == bindparam("vendor"))
+        if shape.domestic is not None:
+            is_cn = _vendor.c.country == DOMESTIC_COUNTRY
+            conditions.append(is_cn if shape.domestic else ~is_cn)
+    matching = matching.where(*conditions)
+    counted = matching.with_only_columns(func.count(), maintain_column_froms=False)
+    page = (
+        matching.order_by(_product.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .correlate(None)
+    )
+    rows = product_rows_select().where(_product.c.id.in_(page)).order_by(_product.c.id)
+    return counted, rows
+
+
+def _filter_params(filters: list[SpecFilter], params: dict[str, Any]) -> tuple[Any, ...]:
+    shape = []
+    for i, spec_filter in enumerate(filters):
+        params[f"k{i}"] = spec_filter.key
+        if spec_filter.op == "includes":
+            values: tuple[Any, ...] = spec_filter.values
+            shape.append(("includes", len(values)))
+        elif spec_filter.text is not None:
+            values = (spec_filter.text,)
+            shape.append(("text", 1))
+        else:
+            values = (spec_filter.number,)
+            shape.append((spec_filter.op, 1))
+        for j, member in enumerate(values):
+            params[f"v{i}_{j}"] = member
+    return tuple(shape)
 
 
 async def search_page(
@@ -173,41 +260,29 @@ async def search_page(
     offset: int,
 ) -> dict[str, Any]:
     """One page of a product search as the JSON of a Page[ProductRead]."""
-    conditions: list[ColumnElement[bool]] = []
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "vendor": vendor}
     if category:
-        category_ids, definitions = await subtree_with_specs(connection, category)
-        if len(category_ids) == 1:
-            conditions.append(_product.c.category_id == category_ids[0])
-        else:
-            conditions.append(_product.c.category_id.in_(category_ids))
+        params["ids"], definitions = await subtree_with_specs(connection, category)
     else:
         definitions = await spec_defs(connection, None)
     filters, errors = parse_filters(spec_params, definitions)
     if errors:
         raise InvalidInput("Invalid spec filter.", errors)
-    conditions.extend(spec_condition(f) for f in filters)
-    if q:
-        patterns = (like_pattern(f) for f in query_forms(q))
-        conditions.append(or_(*(_product.c.search_text.like(p, escape="\\") for p in patterns)))
-    if status:
-        conditions.append(_product.c.status == status)
-    # Count and pick the page from products alone (index-only), joining the vendor only when
-    # a filter is about the vendor; then load the page's rows by primary key. Loading the
-    # rows in the same query as the filter makes PostgreSQL fetch every match and sort.
-    matching = select(_product.c.id).select_from(_product)
-    if vendor or domestic is not None:
-        matching = matching.join(_vendor, _vendor.c.id == _product.c.vendor_id)
-        if vendor:
-            conditions.append(_vendor.c.slug == vendor)
-        if domestic is not None:
-            is_cn = _vendor.c.country == DOMESTIC_COUNTRY
-            conditions.append(is_cn if domestic else ~is_cn)
-    matching = matching.where(*conditions)
-    counted = matching.with_only_columns(func.count(), maintain_column_froms=False)
-    total = (await connection.execute(counted)).scalar_one()
+    forms = query_forms(q) if q else []
+    for j, form in enumerate(forms):
+        params[f"q{j}"] = like_pattern(form)
+    params["status"] = status
+    shape = _Shape(
+        categories=bool(category),
+        filters=_filter_params(filters, params),
+        forms=len(forms),
+        status=bool(status),
+        vendor=bool(vendor),
+        domestic=domestic,
+    )
+    counted, rows = _statements(shape)
+    total = (await connection.execute(counted, params)).scalar_one()
     items: list[dict[str, Any]] = []
     if total > offset:
-        page = matching.order_by(_product.c.id).limit(limit).offset(offset).correlate(None)
-        query = product_rows_select().where(_product.c.id.in_(page)).order_by(_product.c.id)
-        items = [product_dict(row) for row in await connection.execute(query)]
+        items = [product_dict(row) for row in await connection.execute(rows, params)]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
