@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from instcat.models.base import JSONType, UTCDateTime, utcnow
@@ -38,10 +38,13 @@ class SubstitutionEntry(SQLModel, table=True):
     list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", index=True)
     position: int
     category: str = Field(max_length=40)
-    product_id: int = Field(foreign_key="product.id", index=True)
+    # No foreign key: an entry is a snapshot and the check (a row lock on the product per
+    # entry) made storing a national list seconds slower on PostgreSQL.
+    product_id: int = Field(index=True)
     grade: str = Field(max_length=1)
-    # The whole entry as generated: product, references replaced, evidence at that time.
-    data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    # The entry as generated: product, references replaced, evidence at that time. Plain JSON
+    # (not JSONB): only ever read whole, and a national list writes ~100 MB of it at once.
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class SubstitutionReference(SQLModel, table=True):
@@ -50,5 +53,5 @@ class SubstitutionReference(SQLModel, table=True):
     __tablename__ = "substitution_reference"
 
     list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", primary_key=True)
-    product_id: int = Field(foreign_key="product.id", primary_key=True, index=True)
-    data: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    product_id: int = Field(primary_key=True, index=True)  # a snapshot: no foreign key
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

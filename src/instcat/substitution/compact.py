@@ -8,7 +8,6 @@ comparison of any (entry, reference) is recomputed exactly by `compare_specs` wh
 """
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -91,32 +90,37 @@ def category_entries(
     codes, masks, gap_keys = _grades(rows, candidates, refs)
     ok = codes <= GRADE_RANK[criteria.min_grade]
     cand_idx, ref_idx = np.nonzero(ok)
+    if not len(cand_idx):
+        return [], {}
     pair_codes = codes[cand_idx, ref_idx]
-    # Per candidate: best grade first, then reference id (references are in id order).
-    order = np.lexsort((ref_idx, pair_codes, cand_idx))
+    # Per candidate: best grade first, then reference id (nonzero gives references in id
+    # order within a candidate, and a stable sort keeps it).
+    order = np.argsort(cand_idx * 4 + pair_codes, kind="stable")
     cand_idx, ref_idx, pair_codes = cand_idx[order], ref_idx[order], pair_codes[order]
-    pair_masks = masks[cand_idx, ref_idx]
-    ref_ids = np.array([r["id"] for r in refs], dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, cand_idx[1:] != cand_idx[:-1]]) if len(cand_idx) else []
-    bounds = [*starts, len(cand_idx)]
+    # Whole-category lists, sliced per entry: far cheaper than small numpy slices.
+    pair_refs = np.array([r["id"] for r in refs], dtype=np.int64)[ref_idx].tolist()
+    pair_masks = masks[cand_idx, ref_idx].tolist()
+    pair_grades = GRADE_CODES[pair_codes].tobytes().decode()
+    starts = np.flatnonzero(np.r_[True, cand_idx[1:] != cand_idx[:-1]]).tolist()
+    owners = cand_idx[starts].tolist()
+    keys = list(gap_keys)
     entries = []
-    for start, end in pairwise(bounds):
-        i = int(cand_idx[start])
+    for i, start, end in zip(owners, starts, [*starts[1:], len(pair_refs)], strict=True):
         product = candidates[i]
         trials = sorted(
             rows.trials.get(product["id"], []), key=lambda t: (-t.ended_on.toordinal(), -t.id)
         )
-        grades = GRADE_CODES[pair_codes[start:end]].tobytes().decode()
+        grades = pair_grades[start:end]
         entries.append(
             {
                 "category": rows.code,
                 "product": product,
                 "grade": grades[0],
                 "replaces": {
-                    "references": ref_ids[ref_idx[start:end]].tolist(),
+                    "references": pair_refs[start:end],
                     "grades": grades,
-                    "gaps": pair_masks[start:end].tolist(),
-                    "gap_keys": list(gap_keys),
+                    "gaps": pair_masks[start:end],
+                    "gap_keys": keys,
                 },
                 "evidence": {
                     "trials": [t.as_dict() for t in trials],
@@ -127,8 +131,7 @@ def category_entries(
             }
         )
     entries.sort(key=lambda e: (GRADE_RANK[e["grade"]], e["product"]["id"]))
-    used = np.unique(ref_idx)
-    return entries, {int(ref_ids[j]): refs[j] for j in used}
+    return entries, {refs[j]["id"]: refs[j] for j in np.unique(ref_idx).tolist()}
 
 
 def expand(

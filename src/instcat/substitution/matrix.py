@@ -94,6 +94,10 @@ def _number_meets(direction: str, cands: list[float | None], refs: list[float | 
             distinct[r] = _bounds(direction, ranked, math.nan if r is None else r)
     bounds = np.array([distinct[r] for r in refs], dtype=np.intp).reshape(-1, 2)
     rank = ranks[:, None]
+    if direction == "higher_better":  # every bound reaches the best value
+        return rank >= bounds[:, 0][None, :]
+    if direction == "lower_better":
+        return (rank <= bounds[:, 1][None, :]) & (rank >= 0)
     return (rank >= bounds[:, 0][None, :]) & (rank <= bounds[:, 1][None, :])
 
 
@@ -107,10 +111,10 @@ def _keyed_meets(spec: SpecDef, c_codes: np.ndarray, r_codes: np.ndarray, keys: 
     return table[c_codes[:, None], r_codes[None, :]]
 
 
-def spec_statuses(
+def _meets(
     spec: SpecDef, candidates: Sequence[Mapping[str, Any]], references: Sequence[Mapping[str, Any]]
-) -> np.ndarray:
-    """Status of every (candidate, reference) pair for one spec, as `compare_specs` decides."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Meets per pair, and which candidates / references have no comparable value or none."""
     key = spec.key
     key_of = {"number": _number_key, "set": _set_key}.get(spec.kind, _text_key)
     c_keys = [key_of(c[key]) if key in c else None for c in candidates]
@@ -122,12 +126,35 @@ def spec_statuses(
         c_codes = np.array([codes.setdefault(k, len(codes)) for k in c_keys], dtype=np.intp)
         r_codes = np.array([codes.setdefault(k, len(codes)) for k in r_keys], dtype=np.intp)
         meets = _keyed_meets(spec, c_codes, r_codes, list(codes))
+    c_unknown = np.array([k is None for k in c_keys], dtype=bool)
+    r_unknown = np.array([k is None for k in r_keys], dtype=bool)
+    absent = np.array([key not in r for r in references], dtype=bool)
+    return meets, c_unknown, r_unknown, absent
+
+
+def spec_statuses(
+    spec: SpecDef, candidates: Sequence[Mapping[str, Any]], references: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
+    """Status of every (candidate, reference) pair for one spec, as `compare_specs` decides."""
+    meets, c_unknown, r_unknown, absent = _meets(spec, candidates, references)
     status = np.where(meets, MEETS, FALLS_SHORT).astype(np.int8)
     # No value, or one that cannot be compared (a key of None): unknown.
-    status[np.array([k is None for k in c_keys], dtype=bool), :] = UNKNOWN
-    status[:, np.array([k is None for k in r_keys], dtype=bool)] = UNKNOWN
-    status[:, np.array([key not in r for r in references], dtype=bool)] = NOT_COMPARED
+    status[c_unknown, :] = UNKNOWN
+    status[:, r_unknown] = UNKNOWN
+    status[:, absent] = NOT_COMPARED
     return status
+
+
+def spec_short(
+    spec: SpecDef, candidates: Sequence[Mapping[str, Any]], references: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
+    """Per pair: the spec falls short or is unknown (what counts against a grade)."""
+    meets, c_unknown, r_unknown, absent = _meets(spec, candidates, references)
+    short = ~meets
+    short[c_unknown, :] = True
+    short[:, r_unknown] = True
+    short[:, absent] = False
+    return short
 
 
 def grade_matrix(
@@ -148,17 +175,19 @@ def grade_matrix(
     gap_keys: list[str] = []
     statuses = []
     for spec in definitions:
-        status = spec_statuses(spec, candidates, references)
         if keep_statuses:
+            status = spec_statuses(spec, candidates, references)
             statuses.append(status)
-        short = (status == FALLS_SHORT) | (status == UNKNOWN)
+            short = (status == FALLS_SHORT) | (status == UNKNOWN)
+        else:
+            short = spec_short(spec, candidates, references)
         if spec.critical:
             failed_critical |= short
         else:
             gap_masks |= short.astype(mask_type) << mask_type(len(gap_keys))
             gap_keys.append(spec.key)
-    verified_col = np.asarray(verified, dtype=bool).reshape(-1, 1)
-    codes = np.where(verified_col, np.where(gap_masks != 0, 1, 0), 2).astype(np.int8)
+    codes = (gap_masks != 0).view(np.int8)  # B where there are gaps, A where none
+    codes[~np.asarray(verified, dtype=bool), :] = 2  # no qualifying trial: C
     codes[failed_critical] = NONE
     return Grades(codes, gap_masks, tuple(gap_keys), statuses)
 

@@ -26,6 +26,11 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how `Timestamp` fields are written
 NO_FEEDBACK = summarise(0, {}).model_dump()
 
 
+async def _core(session: AsyncSession, query: Any) -> Any:
+    # Plain column selects run on the connection: the ORM's row handling is pure overhead.
+    return await (await session.connection()).execute(query)
+
+
 def stamp(value: datetime | str) -> str:
     """A stored timestamp as `Timestamp` writes it (UTC, whole seconds)."""
     if isinstance(value, str):
@@ -85,8 +90,8 @@ async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Cata
     """Category names, spec definitions and every vendor (a few thousand rows)."""
     categories = {
         cid: (code, zh, en)
-        for cid, code, zh, en in await session.execute(
-            select(Category.id, Category.code, Category.name_zh, Category.name_en)
+        for cid, code, zh, en in await _core(
+            session, select(Category.id, Category.code, Category.name_zh, Category.name_en)
         )
     }
     definitions: dict[int, list[SpecDef]] = defaultdict(list)
@@ -94,7 +99,8 @@ async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Cata
         definitions[spec.category_id].append(as_spec_defs([spec])[spec.key])
     vendors = {
         row[0]: VendorInfo(row[1], row[2], row[3], row[4] == DOMESTIC, row[5], list(row[6]))
-        for row in await session.execute(
+        for row in await _core(
+            session,
             select(
                 Vendor.id,
                 Vendor.slug,
@@ -103,7 +109,7 @@ async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Cata
                 Vendor.country,
                 Vendor.response_hours,
                 Vendor.service_regions,
-            )
+            ),
         )
     }
     return Catalogue(categories, dict(definitions), vendors)
@@ -121,7 +127,8 @@ async def load_category(
     With `shared`, trials and feedback come from it instead of per-category queries.
     """
     code, name_zh, name_en = catalogue.categories[category_id]
-    rows = await session.execute(
+    rows = await _core(
+        session,
         select(
             Product.id,
             Product.vendor_id,
@@ -139,7 +146,7 @@ async def load_category(
             type_coerce(Product.updated_at, Text),
         )
         .where(Product.category_id == category_id)
-        .order_by(Product.id)
+        .order_by(Product.id),
     )
     products = []
     for pid, vid, model, name, specs, made_in, launch, status, band, illus, ver, cr, up in rows:
@@ -199,7 +206,7 @@ async def load_trials(
     if trial_cutoff is not None:
         query = query.where(Trial.ended_on >= trial_cutoff)
     trials: dict[int, list[TrialEvidence]] = defaultdict(list)
-    for row in await session.execute(query):
+    for row in await _core(session, query):
         trials[row[0]].append(TrialEvidence(*row[1:]))
     return dict(trials)
 
@@ -214,7 +221,7 @@ async def load_feedback(session: AsyncSession, in_category: Any = None) -> dict[
     )
     if in_category is not None:
         query = query.join(Product, Product.id == Feedback.product_id).where(in_category)
-    return {row[0]: tuple(row[1:]) for row in await session.execute(query)}
+    return {row[0]: tuple(row[1:]) for row in await _core(session, query)}
 
 
 def feedback_summary(row: Any) -> dict[str, Any]:

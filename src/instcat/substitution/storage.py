@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from msgspec.json import encode
-from sqlalchemy import Dialect, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from instcat.models import SubstitutionEntry
 from instcat.models.lists import SubstitutionReference
@@ -29,13 +29,22 @@ ENTRY_COLUMNS = ("list_id", "position", "category", "product_id", "grade", "data
 REFERENCE_COLUMNS = ("list_id", "product_id", "data")
 
 
-def _insert_sql(name: str, columns: Sequence[str], dialect: Dialect) -> str:
-    """A plain INSERT for the driver's executemany: the JSON is already encoded text."""
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    # PostgreSQL stores JSONB and needs the cast; SQLite keeps the JSON text as it is.
-    data = f"{marker}::jsonb" if dialect.name == "postgresql" else marker
-    values = ", ".join(data if c == "data" else marker for c in columns)
-    return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({values})"
+async def _insert(
+    connection: AsyncConnection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows whose JSON is already encoded text: COPY on PostgreSQL, else executemany."""
+    if connection.dialect.name == "postgresql":
+        # The transaction's own psycopg connection; COPY parses the JSONB text server-side.
+        raw = (await connection.get_raw_connection()).driver_connection
+        async with raw.cursor() as cursor:  # type: ignore[union-attr]
+            statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN"
+            async with cursor.copy(statement) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+        return
+    markers = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({markers})"
+    await connection.exec_driver_sql(statement, rows)
 
 
 @contextmanager
@@ -71,9 +80,6 @@ async def _store_entries(
     trial_cutoff: date | None,
 ) -> tuple[int, dict[str, Any]]:
     connection = await session.connection()
-    dialect = connection.dialect
-    entry_insert = _insert_sql("substitution_entry", ENTRY_COLUMNS, dialect)
-    reference_insert = _insert_sql("substitution_reference", REFERENCE_COLUMNS, dialect)
     catalogue = await load_catalogue(session, category_ids)
     known = [cid for cid in category_ids if cid in catalogue.categories]
     # Many categories: one pass over trials and feedback beats a join per category.
@@ -87,8 +93,10 @@ async def _store_entries(
         if not entries:
             continue
         definitions[rows.code] = definitions_json(rows.definitions)
-        await connection.exec_driver_sql(
-            entry_insert,
+        await _insert(
+            connection,
+            "substitution_entry",
+            ENTRY_COLUMNS,
             [
                 (
                     list_id,
@@ -101,8 +109,10 @@ async def _store_entries(
                 for offset, entry in enumerate(entries)
             ],
         )
-        await connection.exec_driver_sql(
-            reference_insert,
+        await _insert(
+            connection,
+            "substitution_reference",
+            REFERENCE_COLUMNS,
             [(list_id, pid, encode(data).decode()) for pid, data in references.items()],
         )
         position += len(entries)

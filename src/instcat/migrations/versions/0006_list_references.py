@@ -51,7 +51,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_trial_evidence", TRIAL_EVIDENCE, unique=False)
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.create_index("ix_feedback_summary", FEEDBACK_SUMMARY, unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Entries are read whole and written ~100 MB at a time: JSON text, not parsed JSONB.
+        op.alter_column(
+            "substitution_entry",
+            "data",
+            type_=sa.JSON(),
+            existing_type=JSON,
+            postgresql_using="data::json",
+        )
     with op.batch_alter_table("substitution_entry", schema=None) as batch_op:
+        # An entry is a snapshot; checking (and row-locking) its product per row made storing
+        # a national list seconds slower.
+        batch_op.drop_constraint("fk_substitution_entry_product_id_product", type_="foreignkey")
         batch_op.create_index(
             "ix_substitution_entry_list_id_position", ["list_id", "position"], unique=False
         )
@@ -59,17 +71,12 @@ def upgrade() -> None:
         "substitution_reference",
         sa.Column("list_id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=False),
-        sa.Column("data", JSON, nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["list_id"],
             ["substitution_list.id"],
             name=op.f("fk_substitution_reference_list_id_substitution_list"),
             ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"],
-            ["product.id"],
-            name=op.f("fk_substitution_reference_product_id_product"),
         ),
         sa.PrimaryKeyConstraint("list_id", "product_id", name=op.f("pk_substitution_reference")),
     )
@@ -85,9 +92,20 @@ def downgrade() -> None:
     op.drop_table("substitution_reference")
     with op.batch_alter_table("substitution_entry", schema=None) as batch_op:
         batch_op.drop_index("ix_substitution_entry_list_id_position")
+        batch_op.create_foreign_key(
+            "fk_substitution_entry_product_id_product", "product", ["product_id"], ["id"]
+        )
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.drop_index("ix_feedback_summary")
     with op.batch_alter_table("trial", schema=None) as batch_op:
         batch_op.drop_index("ix_trial_evidence")
     with op.batch_alter_table("substitution_list", schema=None) as batch_op:
         batch_op.drop_column("spec_definitions")
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column(
+            "substitution_entry",
+            "data",
+            type_=JSON,
+            existing_type=sa.JSON(),
+            postgresql_using="data::jsonb",
+        )
