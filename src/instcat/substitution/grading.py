@@ -84,7 +84,8 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _fold(values: Iterable[str]) -> set[str]:
+def fold_values(values: Iterable[str]) -> set[str]:
+    """Values as set specs compare them: trimmed and case-folded."""
     return {v.strip().casefold() for v in values}
 
 
@@ -98,7 +99,7 @@ def spec_meets(spec: SpecDef, candidate: Any, reference: Any) -> bool:
             return c <= r or _close(c, r)
         return _close(c, r)
     if spec.kind == "set":
-        c_set, r_set = _fold(candidate), _fold(reference)
+        c_set, r_set = fold_values(candidate), fold_values(reference)
         return r_set <= c_set if spec.direction == "includes" else r_set == c_set
     return str(candidate).strip().casefold() == str(reference).strip().casefold()
 

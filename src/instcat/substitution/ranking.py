@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import GRADE_RANK, TrialEvidence, spec_meets
+from instcat.substitution.grading import TrialEvidence, fold_values
 
 Bools = npt.NDArray[np.bool_]
 EXCLUDED = 3  # grade code of a product that is not a substitute
@@ -32,6 +32,22 @@ def _as_float(value: Any) -> float:
         return float("nan")
 
 
+def _folded(spec: SpecDef, value: Any) -> frozenset[str] | str:
+    """A set or text value folded the way `grading.spec_meets` compares it."""
+    if spec.kind == "set":
+        return frozenset(fold_values(value))
+    return str(value).strip().casefold()
+
+
+def _folded_or_none(spec: SpecDef, specs: Mapping[str, Any]) -> frozenset[str] | str | None:
+    if spec.key not in specs:
+        return None
+    try:
+        return _folded(spec, specs[spec.key])
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass
 class CategoryIndex:
     """The products of one category in columns, ready to grade against any reference."""
@@ -46,6 +62,8 @@ class CategoryIndex:
     overall: npt.NDArray[np.float64]  # feedback overall rating, 0 when none
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     numbers: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    # Set and text specs folded once as grading compares them (None: unknown).
+    folded: dict[str, list[frozenset[str] | str | None]] = field(default_factory=dict)
     position: dict[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +82,9 @@ class CategoryIndex:
             for d in definitions
             if d.kind == "number"
         }
+        folded = {
+            d.key: [_folded_or_none(d, s) for s in specs] for d in definitions if d.kind != "number"
+        }
         return cls(
             definitions=list(definitions),
             ids=ids,
@@ -77,6 +98,7 @@ class CategoryIndex:
             overall=np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64),
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
+            folded=folded,
             position={int(pid): i for i, pid in enumerate(ids)},
         )
 
@@ -103,14 +125,17 @@ class CategoryIndex:
                     return (c <= r) | close
                 return close
         meets = np.zeros(len(self.ids), dtype=bool)
+        folded = self.folded[spec.key]
+        try:
+            wanted = _folded(spec, reference)
+        except (TypeError, ValueError):
+            return meets  # a reference value grading cannot compare: unknown for everyone
+        includes = spec.kind == "set" and spec.direction == "includes"
         for i in np.flatnonzero(among):
-            value = self.specs[i].get(spec.key)
-            if value is None and spec.key not in self.specs[i]:
+            value = folded[i]
+            if value is None:
                 continue
-            try:
-                meets[i] = spec_meets(spec, value, reference)
-            except (TypeError, ValueError):
-                continue
+            meets[i] = wanted <= value if includes else wanted == value  # type: ignore[operator]
         return meets
 
     def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
@@ -139,8 +164,3 @@ class CategoryIndex:
         ranked = [int(i) for i in self.ids[picked][order]]
         excluded = [int(i) for i in np.sort(self.ids[among & (codes == EXCLUDED)])]
         return ranked, excluded
-
-
-def grade_order(grade: str) -> int:
-    """Sort key of a grade (A first)."""
-    return GRADE_RANK[grade]
