@@ -26,7 +26,7 @@ from instcat.substitution.schemas import (
     SubstitutionListSummary,
 )
 from instcat.substitution.service import category_ids_for
-from instcat.substitution.storage import read_entries, store_entries
+from instcat.substitution.storage import entries_at, grades_of, read_entries, store_entries
 
 
 def _summary(row: ListRow) -> SubstitutionListSummary:
@@ -182,19 +182,32 @@ class ListService:
 
     async def diff(self, actor: Actor, list_id: int, against_id: int) -> ListDiff:
         """Entries added to and removed from `against`, and grades that changed."""
-        this = await self.get(actor, list_id, None)
-        other = await self.get(actor, against_id, None)
-        mine = {e.product.id: e for e in this.entries}
-        theirs = {e.product.id: e for e in other.entries}
-        changed: list[Any] = [
-            GradeChange(product=entry.product, from_=theirs[pid].grade, to=entry.grade)
-            for pid, entry in mine.items()
-            if pid in theirs and theirs[pid].grade != entry.grade
-        ]
+        async with self.db.read() as session:
+            this = await self._visible(session, actor, list_id)
+            other = await self._visible(session, actor, against_id)
+            # Compare grades first; only the entries that differ are read and shown.
+            mine = await grades_of(session, list_id)
+            theirs = await grades_of(session, against_id)
+            added = sorted(pos for pid, (_, pos) in mine.items() if pid not in theirs)
+            removed = sorted(pos for pid, (_, pos) in theirs.items() if pid not in mine)
+            changed = sorted(
+                pos
+                for pid, (grade, pos) in mine.items()
+                if pid in theirs and theirs[pid][0] != grade
+            )
+            mine_entries = await entries_at(
+                session, list_id, this.spec_definitions, sorted(added + changed)
+            )
+            their_entries = await entries_at(session, against_id, other.spec_definitions, removed)
+        changes: list[Any] = []
+        for pos in changed:
+            entry = mine_entries[pos]
+            before = theirs[entry.product.id][0]
+            changes.append(GradeChange(product=entry.product, from_=before, to=entry.grade))
         return ListDiff(
             list_id=list_id,
             against=against_id,
-            added=[e for pid, e in mine.items() if pid not in theirs],
-            removed=[e for pid, e in theirs.items() if pid not in mine],
-            changed=changed,
+            added=[mine_entries[pos] for pos in added],
+            removed=[their_entries[pos] for pos in removed],
+            changed=changes,
         )

@@ -130,6 +130,22 @@ async def _references(
     return {pid: data for pid, data in await session.execute(query)}
 
 
+async def _expanded(
+    session: AsyncSession, list_id: int, spec_definitions: dict[str, Any] | None, stored: list[Any]
+) -> list[Entry]:
+    ids = {
+        ref_id
+        for data in stored
+        if isinstance(data["replaces"], dict)
+        for ref_id in data["replaces"]["references"]
+    }
+    references = await _references(session, list_id, ids) if ids else {}
+    definitions = {
+        code: definitions_from_json(rows) for code, rows in (spec_definitions or {}).items()
+    }
+    return [expand(data, references, definitions) for data in stored]
+
+
 async def read_entries(
     session: AsyncSession,
     list_id: int,
@@ -147,14 +163,37 @@ async def read_entries(
     if limit is not None:
         query = query.limit(limit)
     stored = list((await session.execute(query)).scalars())
-    ids = {
-        ref_id
-        for data in stored
-        if isinstance(data["replaces"], dict)
-        for ref_id in data["replaces"]["references"]
-    }
-    references = await _references(session, list_id, ids) if ids else {}
-    definitions = {
-        code: definitions_from_json(rows) for code, rows in (spec_definitions or {}).items()
-    }
-    return [expand(data, references, definitions) for data in stored]
+    return await _expanded(session, list_id, spec_definitions, stored)
+
+
+async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str, int]]:
+    """Product id → (grade, position) of every entry of a list, without the entries."""
+    rows = await session.execute(
+        select(
+            SubstitutionEntry.product_id, SubstitutionEntry.grade, SubstitutionEntry.position
+        ).where(SubstitutionEntry.list_id == list_id)
+    )
+    return {pid: (grade, position) for pid, grade, position in rows}
+
+
+async def entries_at(
+    session: AsyncSession,
+    list_id: int,
+    spec_definitions: dict[str, Any] | None,
+    positions: list[int],
+) -> dict[int, Entry]:
+    """The entries at these positions of a list, read a thousand at a time."""
+    found: dict[int, Entry] = {}
+    for start in range(0, len(positions), 1000):
+        chunk = positions[start : start + 1000]
+        rows = (
+            await session.execute(
+                select(SubstitutionEntry.position, SubstitutionEntry.data).where(
+                    SubstitutionEntry.list_id == list_id,
+                    SubstitutionEntry.position.in_(chunk),  # type: ignore[attr-defined]
+                )
+            )
+        ).all()
+        entries = await _expanded(session, list_id, spec_definitions, [r[1] for r in rows])
+        found.update(zip((r[0] for r in rows), entries, strict=True))
+    return found
