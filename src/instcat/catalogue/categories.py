@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
+from instcat.cache import read_revision
 from instcat.catalogue.detail import NEWEST_FIRST, category_detail
 from instcat.catalogue.lookup import (
     as_spec_reads,
@@ -128,8 +129,15 @@ class CategoryService:
             return await category_detail(connection, code)
 
     async def detail_json(self, code: str) -> bytes:
-        """`detail()` encoded once: the response body, ready to send or to cache."""
-        return encode_json(await self.detail(code))
+        """`detail()` encoded once, and kept for as long as the data revision stays."""
+        async with self.db.engine.connect() as connection:
+            revision = await read_revision(connection)
+            key = ("category-detail", code)
+            body = self.db.answers.get(key, revision)
+            if body is None:
+                body = encode_json(await category_detail(connection, code))
+                self.db.answers.put(key, revision, body, len(body))
+        return body  # type: ignore[no-any-return]
 
     async def get_detail(self, code: str) -> CategoryDetail:
         """`detail()` as a validated CategoryDetail, for callers that want a model."""

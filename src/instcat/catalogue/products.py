@@ -7,6 +7,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
+from instcat.cache import read_revision
 from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
 from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import encode_json, search_page
@@ -100,8 +101,17 @@ class ProductService:
             )
 
     async def search_json(self, **criteria: Any) -> bytes:
-        """`search()` encoded once: the response body, ready to send or to cache."""
-        return encode_json(await self.search(**criteria))
+        """`search()` encoded once, and kept for as long as the data revision stays (the
+        answer is the same for every caller)."""
+        criteria["spec_params"] = tuple(criteria["spec_params"])
+        key = ("product-search", *sorted(criteria.items()))
+        async with self.db.engine.connect() as connection:
+            revision = await read_revision(connection)
+            body = self.db.answers.get(key, revision)
+            if body is None:
+                body = encode_json(await search_page(connection, **criteria))
+                self.db.answers.put(key, revision, body, len(body))
+        return body  # type: ignore[no-any-return]
 
     async def list_products(self, **criteria: Any) -> Page[ProductRead]:
         """`search()` as a validated Page, for callers that want models."""

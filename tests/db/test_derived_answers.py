@@ -1,5 +1,5 @@
-"""The alternatives answer (array grading, paging, cache) equals the spec-by-spec reference
-implementation (`alternatives.answer_for`) on a generated catalogue and on the bundled data."""
+"""Derived answers: the alternatives fast path (array grading, paging) equals the spec-by-spec
+reference implementation, and cached answers follow writes made by another process."""
 
 import asyncio
 import json
@@ -57,7 +57,9 @@ def test_fast_alternatives_equal_the_reference_grading_on_generated_data(
     assert asyncio.run(run()) > 50
 
 
-def test_fast_alternatives_equal_the_reference_grading_on_bundled_data(seeded: Any, settings: Settings) -> None:
+def test_fast_alternatives_equal_the_reference_grading_on_bundled_data(
+    seeded: Any, settings: Settings
+) -> None:
     async def run() -> int:
         db = Database.from_settings(settings)
         try:
@@ -108,10 +110,55 @@ def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> 
             assert candidate not in [c["product"]["id"] for c in after["candidates"]]
             assert after["candidates_total"] == before["candidates_total"] - 1
             async with reader.read() as session:
-                row = (
-                    await session.execute(product_select().where(Product.id == candidate))
-                ).one()
+                row = (await session.execute(product_select().where(Product.id == candidate))).one()
                 assert product_read(row).status == "discontinued"
+        finally:
+            await reader.dispose()
+            await writer.dispose()
+
+    asyncio.run(run())
+
+
+def test_cached_search_and_category_detail_follow_writes_from_another_process(
+    seeded: Any, settings: Settings
+) -> None:
+    from instcat.catalogue.categories import CategoryService
+    from instcat.catalogue.products import ProductService
+    from instcat.models import Category
+
+    criteria: dict[str, Any] = {
+        "q": None,
+        "category": "hplc",
+        "vendor": None,
+        "domestic": None,
+        "status": "active",
+        "spec_params": [],
+        "limit": 50,
+        "offset": 0,
+    }
+
+    async def run() -> None:
+        reader = Database.from_settings(settings)
+        writer = Database.from_settings(settings)
+        try:
+            products, categories = ProductService(reader), CategoryService(reader)
+            before = json.loads(await products.search_json(**criteria))
+            assert json.loads(await products.search_json(**criteria)) == before  # cached
+            detail = json.loads(await categories.detail_json("hplc"))
+            gone = before["items"][0]["id"]
+            async with writer.write() as session:
+                product = await session.get(Product, gone)
+                assert product is not None
+                product.status = "discontinued"
+                category = (
+                    await session.execute(select(Category).where(Category.code == "hplc"))
+                ).scalar_one()
+                category.name_en = "Liquid chromatography (HPLC)"
+            after = json.loads(await products.search_json(**criteria))
+            assert after["total"] == before["total"] - 1
+            assert gone not in [p["id"] for p in after["items"]]
+            renamed = json.loads(await categories.detail_json("hplc"))
+            assert renamed["name_en"] == "Liquid chromatography (HPLC)" != detail["name_en"]
         finally:
             await reader.dispose()
             await writer.dispose()
