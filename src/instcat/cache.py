@@ -10,6 +10,7 @@ emptied) can never make an old answer look current.
 """
 
 import secrets
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -34,10 +35,39 @@ async def read_revision(connection: AsyncConnection | AsyncSession) -> int | Non
     return (await connection.execute(_READ)).scalar()
 
 
-async def current_revision(engine: AsyncEngine) -> int | None:
-    """The current revision token, on a connection of its own (cheaper than a session)."""
-    async with engine.connect() as connection:
-        return await read_revision(connection)
+class RevisionReader:
+    """Reads the current revision token as cheaply as the database allows.
+
+    On an SQLite file that is one indexed read through a plain `sqlite3` connection of this
+    process, done in place: tens of microseconds, where the async driver's hand-off to its
+    worker thread and back costs far more than the read. In WAL mode the read never waits
+    for writers. Elsewhere it is one statement on a pooled async connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        url = engine.url
+        path = url.database if url.get_backend_name() == "sqlite" else None
+        self._path = path if path and path != ":memory:" else None
+        self._sqlite: sqlite3.Connection | None = None
+
+    async def __call__(self) -> int | None:
+        """The current revision token (None when there is none)."""
+        if self._path is None:
+            async with self.engine.connect() as connection:
+                return await read_revision(connection)
+        if self._sqlite is None:
+            self._sqlite = sqlite3.connect(
+                self._path, timeout=1.0, isolation_level=None, check_same_thread=False
+            )
+            self._sqlite.execute("PRAGMA query_only=ON")
+        row = self._sqlite.execute(str(_READ)).fetchone()
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
 
 
 class AnswerCache:

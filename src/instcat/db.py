@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from instcat.cache import AnswerCache, bump_revision
+from instcat.cache import AnswerCache, RevisionReader, bump_revision
 from instcat.config import Settings
 
 IMMEDIATE = "instcat_immediate"
@@ -108,6 +108,11 @@ class Database:
     )
     # SQLite only: writers of this process take turns (see WriterTurns).
     writer_turns: WriterTurns | None = None
+    # The data revision that cached answers are checked against.
+    revision: RevisionReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.revision = RevisionReader(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -144,4 +149,5 @@ class Database:
             await bump_revision(session)
 
     async def dispose(self) -> None:
+        self.revision.close()
         await self.engine.dispose()

@@ -6,7 +6,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.cache import read_revision
 from instcat.catalogue.detail import NEWEST_FIRST, category_detail
 from instcat.catalogue.lookup import (
     as_spec_reads,
@@ -130,13 +129,13 @@ class CategoryService:
 
     async def detail_json(self, code: str) -> bytes:
         """`detail()` encoded once, and kept for as long as the data revision stays."""
-        async with self.db.engine.connect() as connection:
-            revision = await read_revision(connection)
-            key = ("category-detail", code)
-            body = self.db.answers.get(key, revision)
-            if body is None:
+        revision = await self.db.revision()
+        key = ("category-detail", code)
+        body = self.db.answers.get(key, revision)
+        if body is None:
+            async with self.db.engine.connect() as connection:
                 body = encode_json(await category_detail(connection, code))
-                self.db.answers.put(key, revision, body, len(body))
+            self.db.answers.put(key, revision, body, len(body))
         return body  # type: ignore[no-any-return]
 
     async def get_detail(self, code: str) -> CategoryDetail:

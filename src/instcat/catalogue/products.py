@@ -7,7 +7,6 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.cache import read_revision
 from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
 from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import encode_json, search_page
@@ -105,12 +104,12 @@ class ProductService:
         answer is the same for every caller)."""
         criteria["spec_params"] = tuple(criteria["spec_params"])
         key = ("product-search", *sorted(criteria.items()))
-        async with self.db.engine.connect() as connection:
-            revision = await read_revision(connection)
-            body = self.db.answers.get(key, revision)
-            if body is None:
+        revision = await self.db.revision()
+        body = self.db.answers.get(key, revision)
+        if body is None:
+            async with self.db.engine.connect() as connection:
                 body = encode_json(await search_page(connection, **criteria))
-                self.db.answers.put(key, revision, body, len(body))
+            self.db.answers.put(key, revision, body, len(body))
         return body  # type: ignore[no-any-return]
 
     async def list_products(self, **criteria: Any) -> Page[ProductRead]:

@@ -8,7 +8,6 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instcat.cache import current_revision
 from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.catalogue.products import product_read, product_select
 from instcat.catalogue.schemas import ProductRead
@@ -153,7 +152,7 @@ class AlternativesService:
 
     async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
-        revision = await current_revision(self.db.engine)
+        revision = await self.db.revision()
         key = ("alternatives", reference_id, rule, window)
         cached = self.db.answers.get(key, revision)
         if cached is not None:
@@ -180,7 +179,7 @@ class AlternativesService:
 
     async def for_category(self, code: str, rule: str, window: Window) -> bytes:
         """The same answer for every imported product of a category."""
-        revision = await current_revision(self.db.engine)
+        revision = await self.db.revision()
         key = ("category-alternatives", code, rule, window)
         cached = self.db.answers.get(key, revision)
         if cached is not None:
