@@ -108,6 +108,8 @@ class Database:
     )
     # SQLite only: writers of this process take turns (see WriterTurns).
     writer_turns: WriterTurns | None = None
+    # Hints that are checked before use (such as which category a product is in).
+    hints: dict[Any, Any] = field(default_factory=dict)
     # The data revision that cached answers are checked against.
     revision: RevisionReader = field(init=False)
 

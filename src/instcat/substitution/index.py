@@ -1,14 +1,15 @@
 """Loading one category's grading index: a few column selects, no ORM objects."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
+from instcat.catalogue.search import product_dicts
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summary_figures
 from instcat.models import Feedback, Product, Trial, Vendor
@@ -27,8 +28,9 @@ class CategoryFacts:
     # Published feedback per product: (count, rounded mean per dimension, overall).
     feedback: dict[int, tuple[int, dict[str, float], float | None]]
     service: dict[str, tuple[float | None, list[str]]]
-    # JSON forms of products already shown, filled as answers need them.
-    shown: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Every product of the category as the API writes it (ProductRead JSON), by id.
+    shown: dict[int, msgspec.Raw]
+    vendor_of: dict[int, str]
 
     def feedback_json(self, product_id: int) -> dict[str, Any]:
         """The product's published-feedback summary as the API writes it (FeedbackSummary)."""
@@ -42,21 +44,7 @@ async def load_category_facts(session: AsyncSession, category_id: int) -> Catego
     # Evidence is looked up product by product (an IN over the category's ids): joining
     # instead lets SQLite walk every published feedback in the database.
     category_products = select(Product.id).where(in_category).scalar_subquery()
-    rows = (
-        await session.execute(
-            select(
-                Product.id,
-                # Decoded below by msgspec, several times faster than the JSON type's decoder.
-                cast(Product.specs, Text),
-                Vendor.country,
-                Product.made_in,
-                Product.status,
-            )
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(in_category)
-            .order_by(Product.id)
-        )
-    ).all()
+    products = await product_dicts(await session.connection(), [in_category])
     definitions = list(as_spec_defs(await spec_rows(session, [category_id])).values())
     vendors = await session.execute(
         select(Vendor.slug, Vendor.response_hours, Vendor.service_regions).where(
@@ -91,11 +79,20 @@ async def load_category_facts(session: AsyncSession, category_id: int) -> Catego
     ):
         mean, overall = summary_figures(row[1], dict(zip(DIMENSIONS, row[2:], strict=True)))
         feedback[row[0]] = (row[1], mean, overall)
-    decode = msgspec.json.Decoder(dict[str, Any]).decode
     index = CategoryIndex.build(
         definitions,
-        [(r[0], decode(r[1]), r[2] == DOMESTIC, r[3] == DOMESTIC, r[4] == ACTIVE) for r in rows],
+        [
+            (p["id"], p["specs"], p["domestic"], p["made_in"] == DOMESTIC, p["status"] == ACTIVE)
+            for p in products
+        ],
         trials,
         {pid: overall for pid, (_, _, overall) in feedback.items()},
     )
-    return CategoryFacts(index=index, feedback=feedback, service=service)
+    return CategoryFacts(
+        index=index,
+        feedback=feedback,
+        service=service,
+        # Encoded once here; answers embed them as they are.
+        shown={p["id"]: msgspec.Raw(msgspec.json.encode(p)) for p in products},
+        vendor_of={p["id"]: p["vendor"] for p in products},
+    )

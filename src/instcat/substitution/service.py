@@ -9,12 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.catalogue.lookup import category_by_code, subtree_ids
-from instcat.catalogue.products import product_read, product_select
-from instcat.catalogue.schemas import ProductRead
 from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
-from instcat.substitution.evidence import is_domestic
 from instcat.substitution.grading import grade
 from instcat.substitution.index import CategoryFacts, load_category_facts
 
@@ -44,33 +41,16 @@ class Window:
     excluded_offset: int = 0
 
 
-async def products_by_id(session: AsyncSession, ids: list[int]) -> dict[int, ProductRead]:
-    """Products as the API shows them, by id."""
-    found: dict[int, ProductRead] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        for row in await session.execute(product_select().where(Product.id.in_(chunk))):
-            found[row[0].id] = product_read(row)
-    return found
-
-
-async def product_json(session: AsyncSession, facts: CategoryFacts, ids: list[int]) -> None:
-    """Make sure `facts.shown` holds the JSON form of these products (loaded once each)."""
-    missing = [pid for pid in ids if pid not in facts.shown]
-    for pid, product in (await products_by_id(session, missing)).items():
-        facts.shown[pid] = product.model_dump(mode="json", by_alias=True)
-
-
-def _candidate(facts: CategoryFacts, product_id: int, reference: dict[str, Any]) -> dict[str, Any]:
+def _candidate(facts: CategoryFacts, product_id: int, reference_id: int) -> dict[str, Any]:
     """One candidate as `Candidate` serialises it, built directly (this is the hot path)."""
     index = facts.index
     specs = index.specs[index.position[product_id]]
+    reference = index.specs[index.position[reference_id]]
     trials = index.trials.get(product_id, [])
-    verdict = grade(index.definitions, specs, reference["specs"], trials, reference["id"])
-    product = facts.shown[product_id]
-    hours, regions = facts.service.get(product["vendor"], (None, []))
+    verdict = grade(index.definitions, specs, reference, trials, reference_id)
+    hours, regions = facts.service.get(facts.vendor_of[product_id], (None, []))
     return {
-        "product": product,
+        "product": facts.shown[product_id],
         "grade": verdict.grade,
         "specs": [c.as_dict() for c in verdict.specs],
         "gaps": verdict.gaps,
@@ -80,11 +60,35 @@ def _candidate(facts: CategoryFacts, product_id: int, reference: dict[str, Any])
     }
 
 
-def _excluded(facts: CategoryFacts, product_id: int, reference: dict[str, Any]) -> dict[str, Any]:
+def _excluded(facts: CategoryFacts, product_id: int, reference_id: int) -> dict[str, Any]:
     index = facts.index
     specs = index.specs[index.position[product_id]]
-    verdict = grade(index.definitions, specs, reference["specs"], [], reference["id"])
+    reference = index.specs[index.position[reference_id]]
+    verdict = grade(index.definitions, specs, reference, [], reference_id)
     return {"product_id": product_id, "reasons": verdict.reasons}
+
+
+def answers_for(
+    facts: CategoryFacts, reference_ids: list[int], rule: str, window: Window
+) -> list[dict[str, Any]]:
+    """Each reference's page of candidates and excluded products, as JSON-ready values in
+    the shape of `ReferenceAlternatives` (tests hold the two identical)."""
+    answers = []
+    for reference_id in reference_ids:
+        reference = facts.index.specs[facts.index.position[reference_id]]
+        ranked, excluded = facts.index.rank(reference, rule)
+        shown = ranked[window.offset :][: window.limit]
+        dropped = excluded[window.excluded_offset :][: window.excluded_limit]
+        answers.append(
+            {
+                "reference": facts.shown[reference_id],
+                "candidates": [_candidate(facts, pid, reference_id) for pid in shown],
+                "excluded": [_excluded(facts, pid, reference_id) for pid in dropped],
+                "candidates_total": len(ranked),
+                "excluded_total": len(excluded),
+            }
+        )
+    return answers
 
 
 # Category loads in flight in this process, so that concurrent requests share one.
@@ -120,35 +124,25 @@ class AlternativesService:
             del _LOADING[(id(self.db), key, revision)]
         return facts
 
-    async def _answer(
-        self,
-        session: AsyncSession,
-        facts: CategoryFacts,
-        reference_ids: list[int],
-        rule: str,
-        window: Window,
-    ) -> list[dict[str, Any]]:
-        """Each reference's page of candidates and excluded products, as JSON-ready dicts
-        in the shape of `ReferenceAlternatives` (tests hold the two identical)."""
-        await product_json(session, facts, reference_ids)
-        pages = []
-        for reference_id in reference_ids:
-            reference = facts.shown[reference_id]
-            ranked, excluded = facts.index.rank(reference["specs"], rule)
-            shown = ranked[window.offset :][: window.limit]
-            dropped = excluded[window.excluded_offset :][: window.excluded_limit]
-            pages.append((reference, ranked, excluded, shown, dropped))
-        await product_json(session, facts, [pid for page in pages for pid in page[3]])
-        return [
-            {
-                "reference": reference,
-                "candidates": [_candidate(facts, pid, reference) for pid in shown],
-                "excluded": [_excluded(facts, pid, reference) for pid in dropped],
-                "candidates_total": len(ranked),
-                "excluded_total": len(excluded),
-            }
-            for reference, ranked, excluded, shown, dropped in pages
-        ]
+    async def _facts_of_product(
+        self, session: AsyncSession, product_id: int, revision: int | None
+    ) -> CategoryFacts:
+        """The loaded category of a product (the category is remembered between requests,
+        and checked against the facts of the current revision)."""
+        known = self.db.hints.get(("category-of", product_id))
+        if known is not None:
+            facts = await self._facts(session, known, revision)
+            if product_id in facts.index.position:
+                return facts
+        category_id = (
+            await session.execute(select(Product.category_id).where(Product.id == product_id))
+        ).scalar()
+        if category_id is None:
+            raise NotFound("product", product_id)
+        facts = await self._facts(session, category_id, revision)
+        for pid in facts.index.position:
+            self.db.hints[("category-of", pid)] = category_id
+        return facts
 
     async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
@@ -158,21 +152,17 @@ class AlternativesService:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         async with self.db.read() as session:
-            row = (
-                await session.execute(product_select().where(Product.id == reference_id))
-            ).first()
-            if row is None:
-                raise NotFound("product", reference_id)
-            reference = product_read(row)
-            if is_domestic(reference, rule):
-                raise InvalidInput.field(
-                    "reference",
-                    f"product {reference_id} is domestic under the {rule} rule; "
-                    "give an imported product",
-                )
-            facts = await self._facts(session, row[0].category_id, revision)
-            facts.shown.setdefault(reference_id, reference.model_dump(mode="json", by_alias=True))
-            (answer,) = await self._answer(session, facts, [reference_id], rule, window)
+            facts = await self._facts_of_product(session, reference_id, revision)
+        index = facts.index
+        position = index.position[reference_id]
+        imported = index.made_in_cn if rule == "manufacture" else index.domestic_vendor
+        if imported[position]:
+            raise InvalidInput.field(
+                "reference",
+                f"product {reference_id} is domestic under the {rule} rule; "
+                "give an imported product",
+            )
+        (answer,) = answers_for(facts, [reference_id], rule, window)
         body = msgspec.json.encode({**answer, "domestic_rule": rule})
         self.db.answers.put(key, revision, body, len(body))
         return body
@@ -190,7 +180,7 @@ class AlternativesService:
             index = facts.index
             imported = index.made_in_cn if rule == "manufacture" else index.domestic_vendor
             reference_ids = [int(pid) for pid in index.ids[~imported]]
-            answers = await self._answer(session, facts, reference_ids, rule, window)
+        answers = answers_for(facts, reference_ids, rule, window)
         body = msgspec.json.encode({"category": code, "domestic_rule": rule, "references": answers})
         self.db.answers.put(key, revision, body, len(body))
         return body
