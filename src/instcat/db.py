@@ -136,11 +136,13 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error.
 
         Every write gives the database a new revision token, in the same transaction, so
-        that no process keeps serving answers derived from the data before it.
+        that no process keeps serving answers derived from the data before it. Only
+        `bookkeeping` writes, which touch nothing any answer shows (idempotency claims),
+        leave it alone.
         """
         async with AsyncExitStack() as stack:
             if self.writer_turns is not None:
@@ -148,7 +150,8 @@ class Database:
             session = await stack.enter_async_context(self.write_sessions())
             await stack.enter_async_context(session.begin())
             yield session
-            await bump_revision(session)
+            if not bookkeeping:
+                await bump_revision(session)
 
     async def dispose(self) -> None:
         self.revision.close()

@@ -80,7 +80,7 @@ _DROP = delete(_TABLE).where(_OWNER, _TABLE.c.state == "in_progress")
 
 async def _claim(db: Database, actor: Actor, route: str, key: str, digest: str) -> Outcome | None:
     """Claim the key, or return the stored outcome of an earlier request with it."""
-    async with db.write() as session:
+    async with db.write(bookkeeping=True) as session:
         now = utcnow()
         # The usual case, a new key, is one statement; only a taken key is looked at.
         claim = _CLAIM[session.get_bind().dialect.name]
@@ -145,7 +145,7 @@ async def run_idempotent(
             done = {"state": "done", "response_status": status, "response_body": body}
             await session.execute(_DONE, {**owner, **done})
     except BaseException:
-        async with db.write() as session:
+        async with db.write(bookkeeping=True) as session:
             await session.execute(_DROP, owner)
         raise
     return Outcome(status, body)
