@@ -45,39 +45,48 @@ def _specs(connection: Any) -> dict[int, list[Spec]]:
     return result
 
 
-def _filter(connection: Any, r: random.Random, category_id: int, spec: Spec) -> str | None:
-    """A filter a buyer would set: 'at least as good as' a typical product of the category."""
-    if spec.kind == "number" and spec.direction in ("higher_better", "lower_better"):
-        values = sorted(
-            v
-            for (v,) in connection.execute(
+class _Filters:
+    """Filters a buyer would set: 'at least as good as' a product of the category, with a
+    threshold drawn afresh for every request (so that searches rarely repeat)."""
+
+    def __init__(self, connection: Any, category_id: int, spec: Spec) -> None:
+        self.spec, self.values, self.member = spec, [], None
+        if spec.kind == "number" and spec.direction in ("higher_better", "lower_better"):
+            self.values = sorted(
+                v
+                for (v,) in connection.execute(
+                    text(
+                        "SELECT v.num_value FROM product_spec_value v "
+                        "JOIN product p ON p.id = v.product_id "
+                        "WHERE p.category_id = :c AND v.key = :k AND v.num_value IS NOT NULL"
+                    ),
+                    {"c": category_id, "k": spec.key},
+                )
+            )
+        elif spec.kind == "set":
+            self.member = connection.execute(
                 text(
-                    "SELECT v.num_value FROM product_spec_value v "
+                    "SELECT v.text_value FROM product_spec_value v "
                     "JOIN product p ON p.id = v.product_id "
-                    "WHERE p.category_id = :c AND v.key = :k AND v.num_value IS NOT NULL"
+                    "WHERE p.category_id = :c AND v.key = :k "
+                    "GROUP BY v.text_value ORDER BY count(*) DESC, v.text_value LIMIT 1"
                 ),
                 {"c": category_id, "k": spec.key},
-            )
-        )
-        if not values:
-            return None
-        if spec.direction == "higher_better":
+            ).scalar()
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.values) or self.member is not None
+
+    def draw(self, r: random.Random) -> str:
+        key, values = self.spec.key, self.values
+        if self.member is not None:
+            return urlencode({f"spec.{key}.includes": self.member})
+        if self.spec.direction == "higher_better":
             value = values[int(len(values) * r.uniform(0.1, 0.5))]
-            return urlencode({f"spec.{spec.key}.gte": repr(value)})
+            return urlencode({f"spec.{key}.gte": repr(value)})
         value = values[min(len(values) - 1, int(len(values) * r.uniform(0.5, 0.9)))]
-        return urlencode({f"spec.{spec.key}.lte": repr(value)})
-    if spec.kind == "set":
-        member = connection.execute(
-            text(
-                "SELECT v.text_value FROM product_spec_value v "
-                "JOIN product p ON p.id = v.product_id "
-                "WHERE p.category_id = :c AND v.key = :k "
-                "GROUP BY v.text_value ORDER BY count(*) DESC, v.text_value LIMIT 1"
-            ),
-            {"c": category_id, "k": spec.key},
-        ).scalar()
-        return urlencode({f"spec.{spec.key}.includes": member}) if member else None
-    return None
+        return urlencode({f"spec.{key}.lte": repr(value)})
 
 
 def search_paths(url: str, count: int, seed: int = 1) -> list[str]:
@@ -89,16 +98,15 @@ def search_paths(url: str, count: int, seed: int = 1) -> list[str]:
         codes = dict(connection.execute(text("SELECT id, code FROM category")).all())
         specs = _specs(connection)
         candidates = [c for c, s in specs.items() if len(s) >= 2]
-        filters: dict[int, list[str]] = {}
+        filters: dict[int, list[_Filters]] = {}
         for category_id in candidates:
-            usable = [
-                f for f in (_filter(connection, r, category_id, s) for s in specs[category_id]) if f
-            ]
+            made = (_Filters(connection, category_id, s) for s in specs[category_id])
+            usable = [f for f in made if f.usable]
             if len(usable) >= 2:
                 filters[category_id] = usable
         for _ in range(count):
             category_id = r.choice(sorted(filters))
-            first, second = r.sample(filters[category_id], 2)
+            first, second = (f.draw(r) for f in r.sample(filters[category_id], 2))
             code = codes[category_id]
             paths.append(f"{API}/products?category={code}&{first}&{second}&limit=20")
     engine.dispose()
