@@ -9,10 +9,12 @@ A token is random rather than a counter so that a database restored from a backu
 emptied) can never make an old answer look current.
 """
 
+import asyncio
+import contextlib
 import secrets
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import text
@@ -41,33 +43,72 @@ class RevisionReader:
     On an SQLite file that is one indexed read through a plain `sqlite3` connection of this
     process, done in place: tens of microseconds, where the async driver's hand-off to its
     worker thread and back costs far more than the read. In WAL mode the read never waits
-    for writers. Elsewhere it is one statement on a pooled async connection.
+    for writers. On PostgreSQL it is one round trip on a connection kept for this purpose
+    (autocommit, no pool checkout or liveness ping); if that connection fails, the read
+    goes through the pool and the connection is opened again next time.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         url = engine.url
-        path = url.database if url.get_backend_name() == "sqlite" else None
+        backend = url.get_backend_name()
+        path = url.database if backend == "sqlite" else None
         self._path = path if path and path != ":memory:" else None
         self._sqlite: sqlite3.Connection | None = None
+        self._pg_url = (
+            url.set(drivername="postgresql").render_as_string(hide_password=False)
+            if backend == "postgresql"
+            else None
+        )
+        self._pg: Any = None  # psycopg.AsyncConnection, bound to the loop that opened it
+        self._pg_loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self) -> int | None:
         """The current revision token (None when there is none)."""
-        if self._path is None:
-            async with self.engine.connect() as connection:
-                return await read_revision(connection)
+        if self._path is not None:
+            return self._read_sqlite()
+        if self._pg_url is not None:
+            try:
+                return await self._read_postgres()
+            except Exception:
+                await self._close_postgres()
+        async with self.engine.connect() as connection:
+            return await read_revision(connection)
+
+    def _read_sqlite(self) -> int | None:
         if self._sqlite is None:
             self._sqlite = sqlite3.connect(
-                self._path, timeout=1.0, isolation_level=None, check_same_thread=False
+                self._path or "", timeout=1.0, isolation_level=None, check_same_thread=False
             )
             self._sqlite.execute("PRAGMA query_only=ON")
         row = self._sqlite.execute(str(_READ)).fetchone()
         return None if row is None else int(row[0])
 
-    def close(self) -> None:
+    async def _read_postgres(self) -> int | None:
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        if self._pg is None or self._pg.closed or self._pg_loop is not loop:
+            await self._close_postgres()
+            self._pg = await psycopg.AsyncConnection.connect(self._pg_url or "", autocommit=True)
+            self._pg_loop = loop
+        # psycopg queues concurrent statements on one connection; each is one round trip.
+        cursor = await self._pg.execute(str(_READ), prepare=True)
+        row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def _close_postgres(self) -> None:
+        connection, self._pg = self._pg, None
+        if connection is not None and self._pg_loop is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def close(self) -> None:
+        """Close this reader's own connections."""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+        await self._close_postgres()
 
 
 class AnswerCache:
@@ -101,14 +142,3 @@ class AnswerCache:
         while len(self._items) > self.max_items or self._bytes > self.max_bytes:
             _, (_, _, dropped) = self._items.popitem(last=False)
             self._bytes -= dropped
-
-    async def get_or_compute(
-        self, key: Hashable, revision: int | None, compute: Callable[[], Awaitable[bytes]]
-    ) -> bytes:
-        """Cached bytes for `key` at `revision`, computing and filing them on a miss."""
-        cached = self.get(key, revision)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        value = await compute()
-        self.put(key, revision, value, len(value))
-        return value

@@ -154,5 +154,5 @@ class Database:
                 await bump_revision(session)
 
     async def dispose(self) -> None:
-        self.revision.close()
+        await self.revision.close()
         await self.engine.dispose()
