@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
 from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
+from instcat.catalogue.memory_search import search_in_memory
 from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
@@ -107,9 +108,11 @@ class ProductService:
         revision = await self.db.revision()
         body = self.db.answers.get(key, revision)
         if body is None:
+            body = await search_in_memory(self.db, revision, **criteria)
+        if body is None:
             async with self.db.engine.connect() as connection:
                 body = encode_json(await search_page(connection, **criteria))
-            self.db.answers.put(key, revision, body, len(body))
+        self.db.answers.put(key, revision, body, len(body))
         return body  # type: ignore[no-any-return]
 
     async def list_products(self, **criteria: Any) -> Page[ProductRead]:

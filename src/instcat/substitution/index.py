@@ -1,7 +1,7 @@
 """Loading one category's grading index: a few column selects, no ORM objects."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -31,6 +31,8 @@ class CategoryFacts:
     # Every product of the category as the API writes it (ProductRead JSON), by id.
     shown: dict[int, msgspec.Raw]
     vendor_of: dict[int, str]
+    # Spec columns for product search, built the first time a search filters on the key.
+    search_columns: dict[str, Any] = field(default_factory=dict)
 
     def feedback_json(self, product_id: int) -> dict[str, Any]:
         """The product's published-feedback summary as the API writes it (FeedbackSummary)."""

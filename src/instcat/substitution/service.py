@@ -95,6 +95,33 @@ def answers_for(
 _LOADING: dict[tuple[int, Any, int | None], "asyncio.Future[CategoryFacts]"] = {}
 
 
+async def category_facts(
+    db: Database, session: AsyncSession, category_id: int, revision: int | None
+) -> CategoryFacts:
+    """A category's loaded index for this revision (loaded once per process and revision)."""
+    key = ("category-facts", category_id)
+    facts = db.indexes.get(key, revision)
+    if facts is not None:
+        return facts  # type: ignore[no-any-return]
+    # Concurrent requests for a category that is not loaded yet wait for one load.
+    pending = _LOADING.get((id(db), key, revision))
+    if pending is not None:
+        return await asyncio.shield(pending)
+    loading: asyncio.Future[CategoryFacts] = asyncio.get_running_loop().create_future()
+    _LOADING[(id(db), key, revision)] = loading
+    try:
+        facts = await load_category_facts(session, category_id)
+        db.indexes.put(key, revision, facts, len(facts.index.ids))
+        loading.set_result(facts)
+    except BaseException as error:
+        loading.set_exception(error)
+        loading.exception()  # retrieved here, so an unawaited failure is not logged
+        raise
+    finally:
+        del _LOADING[(id(db), key, revision)]
+    return facts
+
+
 class AlternativesService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -102,27 +129,7 @@ class AlternativesService:
     async def _facts(
         self, session: AsyncSession, category_id: int, revision: int | None
     ) -> CategoryFacts:
-        key = ("category-facts", category_id)
-        facts = self.db.indexes.get(key, revision)
-        if facts is not None:
-            return facts  # type: ignore[no-any-return]
-        # Concurrent requests for a category that is not loaded yet wait for one load.
-        pending = _LOADING.get((id(self.db), key, revision))
-        if pending is not None:
-            return await asyncio.shield(pending)
-        loading: asyncio.Future[CategoryFacts] = asyncio.get_running_loop().create_future()
-        _LOADING[(id(self.db), key, revision)] = loading
-        try:
-            facts = await load_category_facts(session, category_id)
-            self.db.indexes.put(key, revision, facts, len(facts.index.ids))
-            loading.set_result(facts)
-        except BaseException as error:
-            loading.set_exception(error)
-            loading.exception()  # retrieved here, so an unawaited failure is not logged
-            raise
-        finally:
-            del _LOADING[(id(self.db), key, revision)]
-        return facts
+        return await category_facts(self.db, session, category_id, revision)
 
     async def _facts_of_product(
         self, session: AsyncSession, product_id: int, revision: int | None
