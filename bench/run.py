@@ -58,10 +58,15 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def warm_categories(base: str, paths: list[str], rounds: int = 3) -> float:
-    """Request each path `rounds` times, 8 at a time (so every worker sees each); seconds."""
+def warm_categories(base: str, paths: list[str], rounds: int = 8) -> float:
+    """Request each path `rounds` times, 8 at a time, each on a new connection so that the
+    workers share them at random (a worker misses a path with odds 2^-rounds); seconds."""
     started = time.monotonic()
-    with httpx.Client(base_url=base, timeout=300) as client, ThreadPoolExecutor(8) as pool:
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    with (
+        httpx.Client(base_url=base, timeout=300, limits=fresh) as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
         for status in pool.map(lambda p: client.get(p).status_code, paths * rounds):
             if status != 200:
                 raise HarnessError(f"warm-up request answered {status}")
