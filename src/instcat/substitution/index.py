@@ -1,21 +1,18 @@
 """Loading one category's grading index: a few column selects, no ORM objects."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.search import product_dicts
-from instcat.feedback.schemas import DIMENSIONS
-from instcat.feedback.service import summary_figures
-from instcat.models import Feedback, Product, Trial, Vendor
+from instcat.models import Product, Vendor
 from instcat.substitution.evidence import DOMESTIC
-from instcat.substitution.grading import TrialEvidence
 from instcat.substitution.ranking import CategoryIndex
+from instcat.substitution.snapshot import feedback_summary, load_feedback, load_trials
 
 ACTIVE = "active"
 
@@ -25,8 +22,8 @@ class CategoryFacts:
     """A category's index plus what candidates show beside their grade."""
 
     index: CategoryIndex
-    # Published feedback per product: (count, rounded mean per dimension, overall).
-    feedback: dict[int, tuple[int, dict[str, float], float | None]]
+    # Published feedback per product: `snapshot.load_feedback` rows (count, means).
+    feedback: dict[int, Any]
     service: dict[str, tuple[float | None, list[str]]]
     # Every product of the category as the API writes it (ProductRead JSON), by id.
     shown: dict[int, msgspec.Raw]
@@ -36,16 +33,12 @@ class CategoryFacts:
 
     def feedback_json(self, product_id: int) -> dict[str, Any]:
         """The product's published-feedback summary as the API writes it (FeedbackSummary)."""
-        count, mean, overall = self.feedback.get(product_id, (0, {}, None))
-        return {"count": count, "mean": mean, "overall": overall}
+        return feedback_summary(self.feedback.get(product_id))
 
 
 async def load_category_facts(session: AsyncSession, category_id: int) -> CategoryFacts:
     """Everything needed to grade the products of one category against any reference."""
     in_category = Product.category_id == category_id
-    # Evidence is looked up product by product (an IN over the category's ids): joining
-    # instead lets SQLite walk every published feedback in the database.
-    category_products = select(Product.id).where(in_category).scalar_subquery()
     products = await product_dicts(await session.connection(), [in_category])
     definitions = list(as_spec_defs(await spec_rows(session, [category_id])).values())
     vendors = await session.execute(
@@ -55,32 +48,8 @@ async def load_category_facts(session: AsyncSession, category_id: int) -> Catego
     )
     service = {slug: (hours, list(regions)) for slug, hours, regions in vendors}
 
-    trials: dict[int, list[TrialEvidence]] = defaultdict(list)
-    trial_rows = await session.execute(
-        select(
-            Trial.product_id,
-            Trial.id,
-            Trial.status,
-            Trial.check_count,
-            Trial.all_checks_passed,
-            Trial.has_paired,
-            Trial.equivalent,
-            Trial.ended_on,
-            Trial.reference_product_id,
-        ).where(Trial.status == "accepted", Trial.product_id.in_(category_products))
-    )
-    for row in trial_rows:
-        trials[row[0]].append(TrialEvidence(*row[1:]))
-
-    means = [func.avg(getattr(Feedback, d)) for d in DIMENSIONS]
-    feedback = {}
-    for row in await session.execute(
-        select(Feedback.product_id, func.count(), *means)
-        .where(Feedback.status == "published", Feedback.product_id.in_(category_products))
-        .group_by(Feedback.product_id)
-    ):
-        mean, overall = summary_figures(row[1], dict(zip(DIMENSIONS, row[2:], strict=True)))
-        feedback[row[0]] = (row[1], mean, overall)
+    trials = await load_trials(session, None, in_category)
+    feedback = await load_feedback(session, in_category)
     index = CategoryIndex.build(
         definitions,
         [
@@ -88,7 +57,7 @@ async def load_category_facts(session: AsyncSession, category_id: int) -> Catego
             for p in products
         ],
         trials,
-        {pid: overall for pid, (_, _, overall) in feedback.items()},
+        {pid: feedback_summary(row)["overall"] for pid, row in feedback.items()},
     )
     return CategoryFacts(
         index=index,
