@@ -118,16 +118,13 @@ class AnswerCache:
         self.max_items, self.max_bytes = max_items, max_bytes
         self._items: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
         self._bytes = 0
-        self.hits = self.misses = 0
 
     def get(self, key: Hashable, revision: int | None) -> Any | None:
         """The answer filed under `key` for this revision, or None."""
         found = self._items.get(key)
         if found is None or revision is None or found[0] != revision:
-            self.misses += 1
             return None
         self._items.move_to_end(key)
-        self.hits += 1
         return found[1]
 
     def put(self, key: Hashable, revision: int | None, value: Any, size: int = 1) -> None:

@@ -102,10 +102,13 @@ class CategoryIndex:
             position={int(pid): i for i, pid in enumerate(ids)},
         )
 
+    def domestic(self, rule: str) -> Bools:
+        """Domestic products, by the vendor's country or by the place of manufacture."""
+        return self.made_in_cn if rule == "manufacture" else self.domestic_vendor
+
     def candidates(self, rule: str) -> Bools:
-        """Active domestic products, by the vendor's country or by the place of manufacture."""
-        domestic = self.made_in_cn if rule == "manufacture" else self.domestic_vendor
-        return self.active & domestic
+        """Active domestic products."""
+        return self.active & self.domestic(rule)
 
     def _meets(self, spec: SpecDef, reference: Any, among: Bools) -> Bools:
         if spec.kind == "number":

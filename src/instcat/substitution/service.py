@@ -16,9 +16,6 @@ from instcat.models import Category, Product
 from instcat.substitution.grading import grade
 from instcat.substitution.index import CategoryFacts, load_category_facts
 
-# Bound on ids per IN (…) list: far below SQLite's and PostgreSQL's parameter limits.
-ID_CHUNK = 5_000
-
 
 async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> list[int]:
     """Category ids for a list of codes (with subcategories); every category when None."""
@@ -134,11 +131,6 @@ class AlternativesService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _facts(
-        self, session: AsyncSession, category_id: int, revision: int | None
-    ) -> CategoryFacts:
-        return await category_facts(self.db, session, category_id, revision)
-
     async def _facts_of_product(
         self, session: AsyncSession, product_id: int, revision: int | None
     ) -> CategoryFacts:
@@ -146,7 +138,7 @@ class AlternativesService:
         and checked against the facts of the current revision)."""
         known = self.db.hints.get(("category-of", product_id))
         if known is not None:
-            facts = await self._facts(session, known, revision)
+            facts = await category_facts(self.db, session, known, revision)
             if product_id in facts.index.position:
                 return facts
         category_id = (
@@ -154,7 +146,7 @@ class AlternativesService:
         ).scalar()
         if category_id is None:
             raise NotFound("product", product_id)
-        facts = await self._facts(session, category_id, revision)
+        facts = await category_facts(self.db, session, category_id, revision)
         for pid in facts.index.position:
             self.db.hints[("category-of", pid)] = category_id
         return facts
@@ -169,9 +161,7 @@ class AlternativesService:
         async with self.db.read() as session:
             facts = await self._facts_of_product(session, reference_id, revision)
         index = facts.index
-        position = index.position[reference_id]
-        imported = index.made_in_cn if rule == "manufacture" else index.domestic_vendor
-        if imported[position]:
+        if index.domestic(rule)[index.position[reference_id]]:
             raise InvalidInput.field(
                 "reference",
                 f"product {reference_id} is domestic under the {rule} rule; "
@@ -191,10 +181,9 @@ class AlternativesService:
             return cached  # type: ignore[no-any-return]
         async with self.db.read() as session:
             category = await category_by_code(session, code)
-            facts = await self._facts(session, category.id or 0, revision)
+            facts = await category_facts(self.db, session, category.id or 0, revision)
             index = facts.index
-            imported = index.made_in_cn if rule == "manufacture" else index.domestic_vendor
-            reference_ids = [int(pid) for pid in index.ids[~imported]]
+            reference_ids = [int(pid) for pid in index.ids[~index.domestic(rule)]]
         answers = answers_for(facts, reference_ids, rule, window)
         body = msgspec.json.encode({"category": code, "domestic_rule": rule, "references": answers})
         self.db.answers.put(key, revision, body, len(body))
