@@ -78,18 +78,20 @@ async def _owner_slug(session: AsyncSession, actor: Actor, data: TrialCreate) ->
         raise Forbidden("A vendor may report trials of its own products only.")
     reference_id = data.reference_product_id
     if reference_id is not None:
-        reference = found.get(reference_id)
-        if reference is None:
-            raise InvalidInput.field("reference_product_id", f"unknown product {reference_id}")
-        if reference.id == product.id:
-            raise InvalidInput.field(
-                "reference_product_id", "a product cannot be its own reference"
-            )
-        if reference.category_id != product.category_id:
-            raise InvalidInput.field(
-                "reference_product_id", "the reference must be in the product's category"
-            )
+        check_reference(product, found.get(reference_id), reference_id)
     return product.vendor_id, product.slug
+
+
+def check_reference(product: Any, reference: Any, reference_id: int) -> None:
+    """The reference (None: not found) must exist, differ from the product, share its category."""
+    if reference is None:
+        raise InvalidInput.field("reference_product_id", f"unknown product {reference_id}")
+    if reference.id == product.id:
+        raise InvalidInput.field("reference_product_id", "a product cannot be its own reference")
+    if reference.category_id != product.category_id:
+        raise InvalidInput.field(
+            "reference_product_id", "the reference must be in the product's category"
+        )
 
 
 async def insert_trial(session: AsyncSession, actor: Actor, prepared: PreparedTrial) -> TrialRead:

@@ -14,7 +14,7 @@ from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
-from instcat.trials.creating import insert_trial, prepare
+from instcat.trials.creating import check_reference, insert_trial, prepare
 from instcat.trials.reads import (
     EDITABLE_STATUSES,
     PUBLIC_STATUSES,
@@ -123,17 +123,7 @@ class TrialService:
     ) -> None:
         if reference_id is None:
             return
-        reference = await session.get(Product, reference_id)
-        if reference is None:
-            raise InvalidInput.field("reference_product_id", f"unknown product {reference_id}")
-        if reference.id == product.id:
-            raise InvalidInput.field(
-                "reference_product_id", "a product cannot be its own reference"
-            )
-        if reference.category_id != product.category_id:
-            raise InvalidInput.field(
-                "reference_product_id", "the reference must be in the product's category"
-            )
+        check_reference(product, await session.get(Product, reference_id), reference_id)
 
     async def update(
         self, actor: Actor, trial_id: int, data: TrialUpdate, if_match: str | None
