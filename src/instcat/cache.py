@@ -24,7 +24,8 @@ _BUMP = text(
     "INSERT INTO data_revision (id, value) VALUES (1, :token) "
     "ON CONFLICT (id) DO UPDATE SET value = excluded.value"
 )
-_READ = text("SELECT value FROM data_revision WHERE id = 1")
+_READ_SQL = "SELECT value FROM data_revision WHERE id = 1"
+_READ = text(_READ_SQL)
 
 
 async def bump_revision(session: AsyncSession) -> None:
@@ -81,7 +82,7 @@ class RevisionReader:
                 self._path or "", timeout=1.0, isolation_level=None, check_same_thread=False
             )
             self._sqlite.execute("PRAGMA query_only=ON")
-        row = self._sqlite.execute(str(_READ)).fetchone()
+        row = self._sqlite.execute(_READ_SQL).fetchone()
         return None if row is None else int(row[0])
 
     async def _read_postgres(self) -> int | None:
@@ -93,7 +94,7 @@ class RevisionReader:
             self._pg = await psycopg.AsyncConnection.connect(self._pg_url or "", autocommit=True)
             self._pg_loop = loop
         # psycopg queues concurrent statements on one connection; each is one round trip.
-        cursor = await self._pg.execute(str(_READ), prepare=True)
+        cursor = await self._pg.execute(_READ_SQL, prepare=True)
         row = await cursor.fetchone()
         return None if row is None else int(row[0])
 
