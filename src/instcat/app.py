@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.logging import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -29,6 +28,7 @@ from instcat.config import Settings
 from instcat.db import Database
 from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
+from instcat.logs import logging_config
 from instcat.middleware import RequestLogMiddleware, WriteRateLimitMiddleware
 from instcat.substitution.controller import AlternativesController, SubstitutionListController
 from instcat.trials.controller import TrialController
@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[PydanticPlugin(validate_strict=True, prefer_alias=True)],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(log_exceptions="debug"),
+        logging_config=logging_config(),
         state=State({"settings": settings}),
         debug=False,
     )

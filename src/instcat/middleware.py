@@ -1,21 +1,24 @@
 """Request ids and structured access logs; per-token limits on writes."""
 
-import json
 import logging
 import math
 import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from instcat.auth import Actor
 from instcat.errors import DomainError
+from instcat.logs import ACCESS_LOGGER
 
-access_log = logging.getLogger("instcat.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
+_encode_line = msgspec.json.Encoder().encode
 REQUEST_ID_KEY = "instcat_request_id"
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -50,20 +53,18 @@ class RequestLogMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_with_id)
         finally:
-            actor = scope.get("user")
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": scope.get("method"),
-                        "path": scope.get("path"),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                        "actor": actor.id if isinstance(actor, Actor) else None,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                actor = scope.get("user")
+                line = {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "actor": actor.id if isinstance(actor, Actor) else None,
+                }
+                access_log.info(_encode_line(line).decode())
 
 
 class TooManyRequests(DomainError):
