@@ -1,0 +1,66 @@
+"""The array grader of a category agrees with `grading.grade`, odd values included."""
+
+import random
+from datetime import date
+from typing import Any
+
+import pytest
+
+from instcat.catalogue.specs import SpecDef
+from instcat.substitution.grading import TrialEvidence, grade
+from instcat.substitution.ranking import EXCLUDED, GRADE_OF_CODE, CategoryIndex
+
+DEFINITIONS = [
+    SpecDef("pressure", "number", "higher_better", critical=True, unit="bar"),
+    SpecDef("noise", "number", "lower_better"),
+    SpecDef("voltage", "number", "equal"),
+    SpecDef("detectors", "set", "includes", critical=True),
+    SpecDef("modes", "set", "equal"),
+    SpecDef("interface", "text", "equal"),
+]
+
+# Values chosen to reach every branch: close numbers, numbers as text, text that is no number,
+# lists where a number belongs, case and spaces in sets and text, a bare string for a set.
+VALUES: dict[str, list[Any]] = {
+    "pressure": [400, 600, 600.0000000001, "600", "high", [600], 1000],
+    "noise": [0.1, 0.07, "0.07", None, 0.5],
+    "voltage": [220, 220.0, "220", 110],
+    "detectors": [["UV"], ["UV", "DAD"], [" uv ", "dad", "FLD"], "UV", ["UV", "DAD", "FLD", "RID"]],
+    "modes": [["a", "b"], ["B", "A"], ["a"], []],
+    "interface": ["USB", " usb ", "LAN", 5],
+}
+
+
+def _products(r: random.Random, count: int) -> list[tuple[int, dict[str, Any], bool, bool, bool]]:
+    products = []
+    for pid in range(1, count + 1):
+        specs = {key: r.choice(values) for key, values in VALUES.items() if r.random() < 0.85}
+        products.append((pid, specs, r.random() < 0.6, r.random() < 0.6, r.random() < 0.9))
+    return products
+
+
+def _trials(r: random.Random, count: int) -> dict[int, list[TrialEvidence]]:
+    trials: dict[int, list[TrialEvidence]] = {}
+    for pid in range(1, count + 1):
+        if r.random() < 0.5:
+            status = r.choice(["accepted", "submitted"])
+            trial = TrialEvidence(pid, status, 3, r.random() < 0.8, False, None, date(2026, 1, 1))
+            trials[pid] = [trial]
+    return trials
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("rule", ["vendor", "manufacture"])
+def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
+    r = random.Random(seed)
+    products = _products(r, 60)
+    trials = _trials(r, 60)
+    index = CategoryIndex.build(DEFINITIONS, products, trials, {})
+    for position, (reference_id, reference, *_) in enumerate(products):
+        among, codes = index.grade_codes(reference, rule)
+        for i, (pid, specs, *_) in enumerate(products):
+            if not among[i]:
+                continue
+            verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
+            got = None if codes[i] == EXCLUDED else GRADE_OF_CODE[codes[i]]
+            assert got == verdict.grade, (position, pid, specs, reference)
