@@ -39,13 +39,20 @@ def _folded(spec: SpecDef, value: Any) -> frozenset[str] | str:
     return str(value).strip().casefold()
 
 
-def _folded_or_none(spec: SpecDef, specs: Mapping[str, Any]) -> frozenset[str] | str | None:
-    if spec.key not in specs:
-        return None
-    try:
-        return _folded(spec, specs[spec.key])
-    except (TypeError, ValueError):
-        return None
+def _groups(
+    spec: SpecDef, specs: Sequence[Mapping[str, Any]]
+) -> dict[frozenset[str] | str, npt.NDArray[np.intp]]:
+    """Positions of the products by folded value (unknown and uncomparable values left out)."""
+    positions: dict[frozenset[str] | str, list[int]] = {}
+    for i, values in enumerate(specs):
+        if spec.key not in values:
+            continue
+        try:
+            folded = _folded(spec, values[spec.key])
+        except (TypeError, ValueError):
+            continue
+        positions.setdefault(folded, []).append(i)
+    return {value: np.array(found, dtype=np.intp) for value, found in positions.items()}
 
 
 @dataclass
@@ -62,8 +69,11 @@ class CategoryIndex:
     overall: npt.NDArray[np.float64]  # feedback overall rating, 0 when none
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     numbers: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
-    # Set and text specs folded once as grading compares them (None: unknown).
-    folded: dict[str, list[frozenset[str] | str | None]] = field(default_factory=dict)
+    # Set and text specs: the positions of the products holding each distinct value, folded
+    # as grading compares them (products whose value is unknown are in no group).
+    groups: dict[str, dict[frozenset[str] | str, npt.NDArray[np.intp]]] = field(
+        default_factory=dict
+    )
     position: dict[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -82,9 +92,7 @@ class CategoryIndex:
             for d in definitions
             if d.kind == "number"
         }
-        folded = {
-            d.key: [_folded_or_none(d, s) for s in specs] for d in definitions if d.kind != "number"
-        }
+        groups = {d.key: _groups(d, specs) for d in definitions if d.kind != "number"}
         return cls(
             definitions=list(definitions),
             ids=ids,
@@ -98,7 +106,7 @@ class CategoryIndex:
             overall=np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64),
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
-            folded=folded,
+            groups=groups,
             position={int(pid): i for i, pid in enumerate(ids)},
         )
 
@@ -128,18 +136,16 @@ class CategoryIndex:
                     return (c <= r) | close
                 return close
         meets = np.zeros(len(self.ids), dtype=bool)
-        folded = self.folded[spec.key]
         try:
             wanted = _folded(spec, reference)
         except (TypeError, ValueError):
             return meets  # a reference value grading cannot compare: unknown for everyone
         includes = spec.kind == "set" and spec.direction == "includes"
-        for i in np.flatnonzero(among):
-            value = folded[i]
-            if value is None:
-                continue
-            meets[i] = wanted <= value if includes else wanted == value  # type: ignore[operator]
-        return meets
+        # A category has few distinct values per spec: compare each once, not each product.
+        for value, positions in self.groups[spec.key].items():
+            if wanted <= value if includes else wanted == value:  # type: ignore[operator]
+                meets[positions] = True
+        return meets & among
 
     def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
         """(candidate mask, grade code per product: 0 A, 1 B, 2 C, 3 not a substitute)."""
@@ -164,6 +170,6 @@ class CategoryIndex:
         graded = among & (codes != EXCLUDED)
         picked = np.flatnonzero(graded)
         order = np.lexsort((self.ids[picked], -self.overall[picked], codes[picked]))
-        ranked = [int(i) for i in self.ids[picked][order]]
-        excluded = [int(i) for i in np.sort(self.ids[among & (codes == EXCLUDED)])]
+        ranked: list[int] = self.ids[picked][order].tolist()
+        excluded: list[int] = np.sort(self.ids[among & (codes == EXCLUDED)]).tolist()
         return ranked, excluded
