@@ -141,6 +141,15 @@ def _describe(comparison: SpecComparison, unit: str | None) -> str:
     return f"critical spec {key} falls short: candidate {candidate} vs reference {reference}"
 
 
+def shortfalls(definitions: Sequence[SpecDef], specs: Iterable[SpecComparison]) -> list[str]:
+    """Why a candidate is not a substitute: each critical spec that does not meet the reference.
+
+    Comparing only the critical definitions gives the same reasons as comparing them all.
+    """
+    units = {d.key: d.unit for d in definitions}
+    return [_describe(c, units.get(c.key)) for c in specs if c.critical and c.status != "meets"]
+
+
 def grade(
     definitions: Sequence[SpecDef],
     candidate_specs: Mapping[str, Any],
@@ -150,8 +159,7 @@ def grade(
 ) -> Verdict:
     """Grade a candidate against one reference from its specs and its trial evidence."""
     specs = compare_specs(definitions, candidate_specs, reference_specs)
-    units = {d.key: d.unit for d in definitions}
-    reasons = [_describe(c, units.get(c.key)) for c in specs if c.critical and c.status != "meets"]
+    reasons = shortfalls(definitions, specs)
     gaps = [c.key for c in specs if not c.critical and c.status != "meets"]
     # Trials against this very reference first, then the rest, newest first within each.
     ordered = sorted(

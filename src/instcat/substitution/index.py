@@ -30,10 +30,44 @@ class CategoryFacts:
     vendor_of: dict[int, str]
     # Spec columns for product search, built the first time a search filters on the key.
     search_columns: dict[str, Any] = field(default_factory=dict)
+    # What a candidate shows that does not depend on the reference, encoded on first use.
+    _feedback_json: dict[int, msgspec.Raw] = field(default_factory=dict)
+    _service_json: dict[str, msgspec.Raw] = field(default_factory=dict)
+    _trials_json: dict[int, list[tuple[int | None, msgspec.Raw]]] = field(default_factory=dict)
 
-    def feedback_json(self, product_id: int) -> dict[str, Any]:
+    def feedback_json(self, product_id: int) -> msgspec.Raw:
         """The product's published-feedback summary as the API writes it (FeedbackSummary)."""
-        return feedback_summary(self.feedback.get(product_id))
+        found = self._feedback_json.get(product_id)
+        if found is None:
+            summary = feedback_summary(self.feedback.get(product_id))
+            found = self._feedback_json[product_id] = msgspec.Raw(msgspec.json.encode(summary))
+        return found
+
+    def service_json(self, product_id: int) -> msgspec.Raw:
+        """The service figures of the product's vendor (ServiceFigures)."""
+        vendor = self.vendor_of[product_id]
+        found = self._service_json.get(vendor)
+        if found is None:
+            hours, regions = self.service.get(vendor, (None, []))
+            figures = {"response_hours": hours, "regions": regions}
+            found = self._service_json[vendor] = msgspec.Raw(msgspec.json.encode(figures))
+        return found
+
+    def trials_json(self, product_id: int, reference_id: int) -> list[msgspec.Raw]:
+        """The product's trials as candidates show them (TrialEvidence), in `grading.grade`'s
+        order: trials against this reference first, then the rest, newest first in each."""
+        encoded = self._trials_json.get(product_id)
+        if encoded is None:
+            newest_first = sorted(
+                self.index.trials.get(product_id, []),
+                key=lambda t: (-t.ended_on.toordinal(), -t.id),
+            )
+            encoded = self._trials_json[product_id] = [
+                (t.reference_product_id, msgspec.Raw(msgspec.json.encode(t.as_dict())))
+                for t in newest_first
+            ]
+        against = [raw for ref, raw in encoded if ref == reference_id]
+        return against + [raw for ref, raw in encoded if ref != reference_id]
 
 
 async def load_category_facts(session: AsyncSession, category_id: int) -> CategoryFacts:

@@ -60,6 +60,7 @@ class CategoryIndex:
     """The products of one category in columns, ready to grade against any reference."""
 
     definitions: list[SpecDef]
+    critical: list[SpecDef]  # the critical definitions, in definition order
     ids: npt.NDArray[np.int64]
     specs: list[dict[str, Any]]
     domestic_vendor: Bools
@@ -95,6 +96,7 @@ class CategoryIndex:
         groups = {d.key: _groups(d, specs) for d in definitions if d.kind != "number"}
         return cls(
             definitions=list(definitions),
+            critical=[d for d in definitions if d.critical],
             ids=ids,
             specs=specs,
             domestic_vendor=np.array([p[2] for p in products], dtype=bool),

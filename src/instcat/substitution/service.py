@@ -13,7 +13,7 @@ from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
-from instcat.substitution.grading import grade
+from instcat.substitution.grading import compare_specs, grade, shortfalls
 from instcat.substitution.index import CategoryFacts, load_category_facts
 
 
@@ -44,26 +44,25 @@ def _candidate(facts: CategoryFacts, product_id: int, reference_id: int) -> dict
     index = facts.index
     specs = index.specs[index.position[product_id]]
     reference = index.specs[index.position[reference_id]]
-    trials = index.trials.get(product_id, [])
-    verdict = grade(index.definitions, specs, reference, trials, reference_id)
-    hours, regions = facts.service.get(facts.vendor_of[product_id], (None, []))
+    verdict = grade(index.definitions, specs, reference, index.trials.get(product_id, []))
     return {
         "product": facts.shown[product_id],
         "grade": verdict.grade,
-        "specs": [c.as_dict() for c in verdict.specs],
+        "specs": verdict.specs,  # dataclasses, encoded field by field as `as_dict` spells them
         "gaps": verdict.gaps,
-        "trials": [t.as_dict() for t in verdict.trials],
+        "trials": facts.trials_json(product_id, reference_id),
         "feedback": facts.feedback_json(product_id),
-        "service": {"response_hours": hours, "regions": regions},
+        "service": facts.service_json(product_id),
     }
 
 
 def _excluded(facts: CategoryFacts, product_id: int, reference_id: int) -> dict[str, Any]:
+    """An excluded product and why: only the critical specs need comparing."""
     index = facts.index
     specs = index.specs[index.position[product_id]]
     reference = index.specs[index.position[reference_id]]
-    verdict = grade(index.definitions, specs, reference, [], reference_id)
-    return {"product_id": product_id, "reasons": verdict.reasons}
+    critical = compare_specs(index.critical, specs, reference)
+    return {"product_id": product_id, "reasons": shortfalls(index.critical, critical)}
 
 
 def answers_for(
