@@ -47,6 +47,11 @@ class RevisionReader:
     for writers. On PostgreSQL it is one round trip on a connection kept for this purpose
     (autocommit, no pool checkout or liveness ping); if that connection fails, the read
     goes through the pool and the connection is opened again next time.
+
+    Concurrent requests on PostgreSQL share round trips: a request joins the next read that
+    has not been sent yet, never one already under way, so the token it gets was read after
+    it asked and reflects every commit made before then. At most one read is in flight, so
+    a burst of N requests costs two round trips instead of N queued ones.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -63,6 +68,9 @@ class RevisionReader:
         )
         self._pg: Any = None  # psycopg.AsyncConnection, bound to the loop that opened it
         self._pg_loop: asyncio.AbstractEventLoop | None = None
+        # The next shared read (not sent yet), and the task that sends reads one at a time.
+        self._next: asyncio.Future[int | None] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     async def __call__(self) -> int | None:
         """The current revision token (None when there is none)."""
@@ -70,9 +78,9 @@ class RevisionReader:
             return self._read_sqlite()
         if self._pg_url is not None:
             try:
-                return await self._read_postgres()
+                return await self._shared_read()
             except Exception:
-                await self._close_postgres()
+                pass  # the sender has closed the connection; read through the pool
         async with self.engine.connect() as connection:
             return await read_revision(connection)
 
@@ -84,6 +92,28 @@ class RevisionReader:
             self._sqlite.execute("PRAGMA query_only=ON")
         row = self._sqlite.execute(_READ_SQL).fetchone()
         return None if row is None else int(row[0])
+
+    async def _shared_read(self) -> int | None:
+        loop = asyncio.get_running_loop()
+        if self._sender is not None and self._sender.get_loop() is not loop:
+            self._next = self._sender = None  # left behind by a loop that has ended
+        if self._next is None:
+            self._next = loop.create_future()
+        waiting = self._next
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_reads())
+        return await asyncio.shield(waiting)
+
+    async def _send_reads(self) -> None:
+        while self._next is not None:
+            # Taken before the query is sent: whoever asks from now on waits for the next one.
+            waiting, self._next = self._next, None
+            try:
+                waiting.set_result(await self._read_postgres())
+            except Exception as error:
+                await self._close_postgres()
+                waiting.set_exception(error)
+                waiting.exception()  # each waiter handles it; none left unretrieved
 
     async def _read_postgres(self) -> int | None:
         import psycopg

@@ -119,6 +119,51 @@ def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> 
     asyncio.run(run())
 
 
+def test_concurrent_revision_reads_share_round_trips_yet_see_every_earlier_commit(
+    seeded: Any, settings: Settings
+) -> None:
+    async def run() -> None:
+        reader = Database.from_settings(settings)
+        writer = Database.from_settings(settings)
+        sent = 0
+        try:
+            if reader.revision._pg_url is not None:  # round trips are shared on PostgreSQL
+                read_once = reader.revision._read_postgres
+
+                async def counted() -> int | None:
+                    nonlocal sent
+                    sent += 1
+                    return await read_once()
+
+                reader.revision._read_postgres = counted  # type: ignore[method-assign]
+            before = await reader.revision()
+            burst = await asyncio.gather(*(reader.revision() for _ in range(50)))
+            assert set(burst) == {before}
+            if reader.revision._pg_url is not None:
+                assert 1 <= sent <= 3 + 1  # the first read, then at most two per burst
+            for _ in range(5):
+                in_flight = [asyncio.ensure_future(reader.revision()) for _ in range(20)]
+                async with writer.write() as session:
+                    product = await session.get(Product, 15)
+                    assert product is not None
+                    product.launch_year = (product.launch_year or 2020) + 1
+                committed = await read_revision_now(writer)
+                # Asked after the commit: never the token from before it.
+                after = await asyncio.gather(*(reader.revision() for _ in range(20)))
+                assert set(after) == {committed}
+                await asyncio.gather(*in_flight)
+        finally:
+            await reader.dispose()
+            await writer.dispose()
+
+    asyncio.run(run())
+
+
+async def read_revision_now(db: Database) -> int | None:
+    async with db.read() as session:
+        return await read_revision(session)
+
+
 def test_cached_search_and_category_detail_follow_writes_from_another_process(
     seeded: Any, settings: Settings
 ) -> None:
