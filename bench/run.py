@@ -58,18 +58,27 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def warm_categories(base: str, paths: list[str], rounds: int = 8) -> float:
-    """Request each path `rounds` times, 8 at a time, each on a new connection so that the
-    workers share them at random (a worker misses a path with odds 2^-rounds); seconds."""
+def warm_categories(base: str, paths: list[str], workers: int, rounds: int = 2) -> float:
+    """Load every category's index in every worker; seconds.
+
+    Workers share one listening socket, and a worker loading an index accepts no connection
+    until it is done. So each path is sent on 8 fresh connections per worker at once: while
+    one worker is busy loading, the others accept the rest and load it too. Paths taken one
+    after the other at random (as before) left a category unloaded in a worker now and then,
+    and that worker's searches in it fell back to SQL for the whole run.
+    """
     started = time.monotonic()
     fresh = httpx.Limits(max_keepalive_connections=0)
+    at_once = 8 * workers
     with (
         httpx.Client(base_url=base, timeout=300, limits=fresh) as client,
-        ThreadPoolExecutor(8) as pool,
+        ThreadPoolExecutor(at_once) as pool,
     ):
-        for status in pool.map(lambda p: client.get(p).status_code, paths * rounds):
-            if status != 200:
-                raise HarnessError(f"warm-up request answered {status}")
+        for _ in range(rounds):
+            for path in paths:
+                for status in pool.map(lambda p: client.get(p).status_code, [path] * at_once):
+                    if status != 200:
+                        raise HarnessError(f"warm-up request answered {status}")
     return time.monotonic() - started
 
 
@@ -222,7 +231,7 @@ def bench_database(run: Run, kind: str) -> None:
         rps = f"{hello[workers].rps:,.0f} req/s"
         run.rows.append(Row(kind, ceiling, "throughput", rps, ratio="1×"))
         with serve("instcat.app:create_app", workers, env, folder / "server.log") as base:
-            seconds = warm_categories(base, warmup)
+            seconds = warm_categories(base, warmup, workers)
             say(f"[{kind}] category indexes loaded in {seconds:.0f} s")
             run.notes.append(
                 f"{kind}, {workers} worker(s): loading every category's index "
@@ -254,7 +263,7 @@ def bench_database(run: Run, kind: str) -> None:
         scaled_file = workloads.write_paths(folder, f"alternatives-{scale:g}", scaled)
         scaled_env = {**env, "INSTCAT_DATABASE_URL": scaled_url}
         with serve("instcat.app:create_app", most, scaled_env, folder / "server.log") as base:
-            warm_categories(base, workloads.category_warmup_paths(scaled_url))
+            warm_categories(base, workloads.category_warmup_paths(scaled_url), most)
             loads[scale] = load(run, base, scaled_file)
     for scale in sorted(lists):
         reference = lists.get(1.0) if scale == 2.0 else None
