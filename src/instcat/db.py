@@ -92,6 +92,14 @@ class WriterTurns:
             lock.release()
 
 
+_BOOKKEEPING_ONLY = "instcat_bookkeeping_only"
+
+
+def bookkeeping_only(session: AsyncSession) -> None:
+    """Mark a write transaction as changing nothing that any answer shows."""
+    session.info[_BOOKKEEPING_ONLY] = True
+
+
 @dataclass
 class Database:
     """The engine plus session factories for reads and writes, and this process's caches of
@@ -136,13 +144,13 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error.
 
         Every write gives the database a new revision token, in the same transaction, so
-        that no process keeps serving answers derived from the data before it. Only
-        `bookkeeping` writes, which touch nothing any answer shows (idempotency claims),
-        leave it alone.
+        that no process keeps serving answers derived from the data before it. Only a
+        transaction marked `bookkeeping_only`, which touched nothing any answer shows (an
+        idempotent retry that replays a stored response), leaves it alone.
         """
         async with AsyncExitStack() as stack:
             if self.writer_turns is not None:
@@ -150,7 +158,7 @@ class Database:
             session = await stack.enter_async_context(self.write_sessions())
             await stack.enter_async_context(session.begin())
             yield session
-            if not bookkeeping:
+            if not session.info.get(_BOOKKEEPING_ONLY):
                 await bump_revision(session)
 
     async def dispose(self) -> None:

@@ -1,9 +1,10 @@
 """Idempotency-Key handling for POSTs that create things.
 
-The key is claimed in its own short transaction first, so a concurrent retry sees it and
-gets a 409 instead of creating a second record. The work and the stored response are then
-committed together; if the work fails the claim is dropped, so a failed request can be sent
-again with the same key.
+The key is claimed, the work done and its response stored in one write transaction. A
+concurrent retry with the same key waits for that transaction (SQLite takes one writer at a
+time; on PostgreSQL its claim waits on the unique index), then finds the stored response and
+replays it instead of creating a second record. If the work fails, the claim is rolled back
+with it, so a failed request can be sent again with the same key.
 """
 
 import hashlib
@@ -14,14 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.db import Database
+from instcat.db import Database, bookkeeping_only
 from instcat.errors import Conflict, InvalidInput, Unprocessable
 from instcat.models import IdempotencyRecord
 from instcat.models.base import utcnow
@@ -75,45 +76,47 @@ _OWNER = (
     & (_TABLE.c.key == bindparam("owner_key"))
 )
 _DONE = update(_TABLE).where(_OWNER)
-_DROP = delete(_TABLE).where(_OWNER, _TABLE.c.state == "in_progress")
 
 
-async def _claim(db: Database, actor: Actor, route: str, key: str, digest: str) -> Outcome | None:
+async def _claim(
+    session: AsyncSession, actor: Actor, route: str, key: str, digest: str
+) -> Outcome | None:
     """Claim the key, or return the stored outcome of an earlier request with it."""
-    async with db.write(bookkeeping=True) as session:
-        now = utcnow()
-        # The usual case, a new key, is one statement; only a taken key is looked at.
-        claim = _CLAIM[session.get_bind().dialect.name]
-        row = {"user_id": actor.id or 0, "route": route, "key": key, "request_hash": digest}
-        claimed = await session.execute(claim, {**row, "state": "in_progress", "created_at": now})
-        if claimed.first() is not None:
-            return None
-        existing = (
-            await session.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == actor.id,
-                    IdempotencyRecord.route == route,
-                    IdempotencyRecord.key == key,
-                )
+    now = utcnow()
+    # The usual case, a new key, is one statement; only a taken key is looked at.
+    claim = _CLAIM[session.get_bind().dialect.name]
+    row = {"user_id": actor.id or 0, "route": route, "key": key, "request_hash": digest}
+    claimed = await session.execute(claim, {**row, "state": "in_progress", "created_at": now})
+    if claimed.first() is not None:
+        return None
+    existing = (
+        await session.execute(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == actor.id,
+                IdempotencyRecord.route == route,
+                IdempotencyRecord.key == key,
             )
-        ).scalar()
-        if existing is not None and now - existing.created_at > KEEP_FOR:
-            await session.delete(existing)
-            await session.flush()
-            existing = None
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise Unprocessable("This Idempotency-Key was used with a different request body.")
-            if existing.state == "done":
-                return Outcome(existing.response_status or 200, existing.response_body, True)
-            if now - existing.created_at < STALE_CLAIM:
-                raise Conflict("A request with this Idempotency-Key is still being processed.")
-            existing.created_at = now
-            session.add(existing)
-            return None
+        )
+    ).scalar()
+    if existing is not None and now - existing.created_at > KEEP_FOR:
+        await session.delete(existing)
+        await session.flush()
+        existing = None
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise Unprocessable("This Idempotency-Key was used with a different request body.")
+        if existing.state == "done":
+            return Outcome(existing.response_status or 200, existing.response_body, True)
+        if now - existing.created_at < STALE_CLAIM:
+            raise Conflict("A request with this Idempotency-Key is still being processed.")
+        existing.created_at = now
+        session.add(existing)
+    else:
         session.add(
             IdempotencyRecord(user_id=actor.id or 0, route=route, key=key, request_hash=digest)
         )
+    # Written now: the work's stored response updates this row with a plain UPDATE.
+    await session.flush()
     return None
 
 
@@ -131,21 +134,19 @@ async def run_idempotent(
             status, body = await work(session)
         return Outcome(status, body)
     _check_key(key)
-    try:
-        stored = await _claim(db, actor, route, key, digest)
-    except IntegrityError as race:
-        # Another request claimed the same key between our read and our insert.
-        raise Conflict("A request with this Idempotency-Key is still being processed.") from race
-    if stored is not None:
-        return stored
     owner = {"owner_user": actor.id, "owner_route": route, "owner_key": key}
-    try:
-        async with db.write() as session:
-            status, body = await work(session)
-            done = {"state": "done", "response_status": status, "response_body": body}
-            await session.execute(_DONE, {**owner, **done})
-    except BaseException:
-        async with db.write(bookkeeping=True) as session:
-            await session.execute(_DROP, owner)
-        raise
+    async with db.write() as session:
+        try:
+            stored = await _claim(session, actor, route, key, digest)
+        except IntegrityError as race:
+            # Another request claimed the same key between our read and our insert.
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed."
+            ) from race
+        if stored is not None:
+            bookkeeping_only(session)
+            return stored
+        status, body = await work(session)
+        done = {"state": "done", "response_status": status, "response_body": body}
+        await session.execute(_DONE, {**owner, **done})
     return Outcome(status, body)
