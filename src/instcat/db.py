@@ -1,13 +1,15 @@
 """Engine and session setup, SQLite pragmas and write transactions."""
 
 import asyncio
+import fcntl
+import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +50,12 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def sqlite_file(settings: Settings) -> str | None:
+    """The database file of an SQLite URL (None for an in-memory database)."""
+    name = make_url(settings.database_url).database
+    return name if name and name != ":memory:" else None
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Create the async engine for the configured database."""
     if settings.is_sqlite:
@@ -60,23 +68,30 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 class WriterTurns:
-    """One SQLite write transaction at a time within this process, in arrival order.
+    """One SQLite write transaction at a time, in arrival order, within and across processes.
 
     SQLite lets one writer in at a time anyway; writers that find the lock taken sleep in
     its busy handler in growing steps (up to 100 ms) and may miss the moment it frees. Queued
     on an asyncio lock instead, the next writer of this process starts as soon as the last
-    one commits; only writers of other processes still meet the busy handler.
+    one commits. Between processes (server workers) the turn is an exclusive `flock` on a
+    file beside the database, waited for in a thread, so the kernel hands it over at once.
+
+    Turns only order writers: SQLite's own lock still guards the data. A writer that cannot
+    get its turn in time, and writers that take no turns (other tools), fall back to the
+    busy handler.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, database_path: str | None = None) -> None:
         # An asyncio lock belongs to one event loop; tests run several loops in one process.
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._lock_path = f"{database_path}-writer" if database_path else None
+        self._fd: int | None = None
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        """Hold this process's writer turn for the duration of the block."""
+        """Hold the writer turn for the duration of the block."""
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
@@ -87,9 +102,51 @@ class WriterTurns:
             yield  # a stuck writer: fall back to SQLite's busy timeout rather than fail here
             return
         try:
-            yield
+            fd = self._file()
+            held = fd is not None and await _flock(fd)
+            try:
+                yield
+            finally:
+                if held and fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             lock.release()
+
+    def _file(self) -> int | None:
+        if self._fd is None and self._lock_path is not None:
+            try:
+                self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                self._lock_path = None  # a read-only folder: order writers in-process only
+        return self._fd
+
+
+async def _flock(fd: int) -> bool:
+    """Take the exclusive lock on `fd` (False: gave up waiting; SQLite's lock still rules)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        pass
+    waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+    try:
+        await asyncio.wait_for(asyncio.shield(waiting), WRITER_TURN_TIMEOUT)
+        return True
+    except BaseException as error:
+        # Timed out or cancelled while the thread still waits: whenever it gets the lock,
+        # give it straight back, or no other process would ever write again.
+        waiting.add_done_callback(_release_when_taken(fd))
+        if isinstance(error, TimeoutError):
+            return False
+        raise
+
+
+def _release_when_taken(fd: int) -> Any:
+    def release(taken: "asyncio.Future[None]") -> None:
+        if not taken.cancelled() and taken.exception() is None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    return release
 
 
 _BOOKKEEPING_ONLY = "instcat_bookkeeping_only"
@@ -134,7 +191,7 @@ class Database:
             write_sessions=async_sessionmaker(
                 write_engine, class_=AsyncSession, expire_on_commit=False
             ),
-            writer_turns=WriterTurns() if settings.is_sqlite else None,
+            writer_turns=WriterTurns(sqlite_file(settings)) if settings.is_sqlite else None,
         )
 
     @asynccontextmanager

@@ -1,0 +1,91 @@
+"""SQLite writer turns across processes: a file lock that is handed over, never stranded."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from instcat.db import WriterTurns
+
+
+def _turns(tmp_path: Path) -> tuple[WriterTurns, WriterTurns]:
+    # Two WriterTurns on one database hold separate descriptions of the lock file, as two
+    # server processes do.
+    database = str(tmp_path / "turns.db")
+    return WriterTurns(database), WriterTurns(database)
+
+
+def test_a_turn_is_exclusive_between_processes_and_handed_over_in_order(tmp_path: Path) -> None:
+    first, second = _turns(tmp_path)
+    events: list[str] = []
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with first.turn():
+                events.append("first in")
+                await release.wait()
+                events.append("first out")
+
+        async def wait_then_write() -> None:
+            await asyncio.sleep(0.05)
+            async with second.turn():
+                events.append("second in")
+
+        holder = asyncio.create_task(hold())
+        waiter = asyncio.create_task(wait_then_write())
+        await asyncio.sleep(0.2)
+        assert events == ["first in"]  # the second writer waits while the first holds it
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, waiter), 5)
+
+    asyncio.run(scenario())
+    assert events == ["first in", "first out", "second in"]
+
+
+def test_a_writer_cancelled_while_waiting_does_not_strand_the_lock(tmp_path: Path) -> None:
+    first, second = _turns(tmp_path)
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with first.turn():
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.05)
+
+        async def write() -> None:
+            async with second.turn():
+                pass
+
+        waiting = asyncio.create_task(write())
+        await asyncio.sleep(0.1)  # now blocked in its thread, waiting for the file lock
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release.set()
+        await holder
+        await asyncio.sleep(0.1)  # the abandoned wait gets the lock and gives it back
+
+        async def write_first() -> None:
+            async with first.turn():
+                pass
+
+        # The other process can write again: nothing is left holding the lock.
+        await asyncio.wait_for(write_first(), 5)
+        await asyncio.wait_for(write(), 5)
+
+    asyncio.run(scenario())
+
+
+def test_an_in_memory_database_takes_turns_in_process_only() -> None:
+    turns = WriterTurns(None)
+
+    async def scenario() -> None:
+        async with turns.turn():
+            pass
+
+    asyncio.run(scenario())
