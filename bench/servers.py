@@ -24,6 +24,9 @@ SERVER_FLAGS = [
     "--log-level",
     "warning",
 ]
+# As `instcat serve` sets it: each worker's event loop (libuv) accepts one connection per
+# wake-up, so kept-alive clients connecting at once spread over the workers.
+SERVER_ENV = {"UV_TCP_SINGLE_ACCEPT": "1"}
 
 
 class HarnessError(Exception):
@@ -81,7 +84,11 @@ def serve(
     with log.open("ab") as output:
         # Its own process group, so stopping it stops every worker it forked.
         process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env={**env, **SERVER_ENV},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://{HOST}:{port}"
     try:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -53,6 +54,11 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Run the HTTP API (uvicorn with uvloop and httptools; the app writes its own access log)."""
     import uvicorn
 
+    # Workers share one listening socket. By default a worker's event loop (libuv) accepts
+    # every pending connection at once, so clients that connect together and keep their
+    # connections (16 vendors submitting trials, say) can all land on one worker while the
+    # others idle. One accept per wake-up spreads them; the workers inherit the setting.
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     uvicorn.run(
         "instcat.app:create_app",
         factory=True,
