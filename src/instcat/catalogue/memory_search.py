@@ -18,7 +18,18 @@ from instcat.db import Database
 from instcat.errors import InvalidInput
 
 Bools = npt.NDArray[np.bool_]
-_NONE: frozenset[str] = frozenset()
+
+
+def _rows_of(key: str, value: Any) -> tuple[float | None, frozenset[str]]:
+    """The number and the texts the search table indexes for one spec value (raises as
+    `index_rows` does for a value it cannot index)."""
+    number, texts = None, set()
+    for _, row_number, row_text in index_rows({key: value}):
+        if row_number is not None:
+            number = row_number
+        if row_text is not None:
+            texts.add(row_text)
+    return number, frozenset(texts)
 
 
 class SpecColumns:
@@ -26,29 +37,45 @@ class SpecColumns:
 
     def __init__(self, specs: Sequence[Mapping[str, Any]], key: str) -> None:
         self.numbers = np.full(len(specs), np.nan)
-        self.texts: list[frozenset[str]] = [_NONE] * len(specs)
+        positions: dict[frozenset[str], list[int]] = {}
+        # Set and text values repeat across a category: index each distinct one once.
+        seen: dict[Any, tuple[float | None, frozenset[str]]] = {}
         for i, product_specs in enumerate(specs):
             if key not in product_specs:
                 continue
-            texts = set()
+            value = product_specs[key]
+            if type(value) is int or type(value) is float:
+                self.numbers[i] = value  # one numeric row, float(value)
+                continue
+            memo = (type(value), tuple(value) if isinstance(value, list) else value)
             try:
-                for _, number, text in index_rows({key: product_specs[key]}):
-                    if number is not None:
-                        self.numbers[i] = number
-                    if text is not None:
-                        texts.add(text)
-            except (TypeError, ValueError):
-                continue  # a value the search table could not have indexed either
-            self.texts[i] = frozenset(texts)
+                found = seen.get(memo)
+            except TypeError:  # unhashable: index it on its own
+                memo, found = None, None
+            if found is None:
+                try:
+                    found = _rows_of(key, value)
+                except (TypeError, ValueError):
+                    continue  # a value the search table could not have indexed either
+                if memo is not None:
+                    seen[memo] = found
+            number, texts = found
+            if number is not None:
+                self.numbers[i] = number
+            if texts:
+                positions.setdefault(texts, []).append(i)
+        # Products by the set of texts they hold (products with none are in no group).
+        self.groups = {texts: np.array(at, dtype=np.intp) for texts, at in positions.items()}
 
     def matches(self, spec_filter: SpecFilter, among: Bools) -> Bools:
         """Which products have a row satisfying the filter."""
         if spec_filter.op == "includes" or spec_filter.text is not None:
             wanted = frozenset(spec_filter.values or (spec_filter.text or "",))
-            found = np.zeros(len(self.texts), dtype=bool)
-            for i in np.flatnonzero(among):
-                found[i] = wanted <= self.texts[i]
-            return found
+            found = np.zeros(len(self.numbers), dtype=bool)
+            for texts, positions in self.groups.items():
+                if wanted <= texts:
+                    found[positions] = True
+            return found & among
         number = spec_filter.number
         with np.errstate(invalid="ignore"):
             if spec_filter.op == "gte":
