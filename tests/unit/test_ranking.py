@@ -1,4 +1,5 @@
-"""The array grader of a category agrees with `grading.grade`, odd values included."""
+"""The array grader of a category agrees with `grading.grade`, odd values included: the
+same grades, and the same spec-by-spec explanation, gaps and reasons."""
 
 import random
 from datetime import date
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import TrialEvidence, grade
+from instcat.substitution.grading import TrialEvidence, gaps_of, grade, shortfalls
 from instcat.substitution.ranking import EXCLUDED, GRADE_OF_CODE, CategoryIndex
 
 DEFINITIONS = [
@@ -64,3 +65,24 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
             verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
             got = None if codes[i] == EXCLUDED else GRADE_OF_CODE[codes[i]]
             assert got == verdict.grade, (position, pid, specs, reference)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> None:
+    r = random.Random(100 + seed)
+    products = _products(r, 60)
+    trials = _trials(r, 60)
+    index = CategoryIndex.build(DEFINITIONS, products, trials, {})
+    critical = [d for d in DEFINITIONS if d.critical]
+    for reference_id, reference, *_ in products:
+        assessment = index.assess(reference, "vendor")
+        for i, (pid, specs, *_) in enumerate(products):
+            if not assessment.among[i]:
+                continue
+            verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
+            compared = assessment.compare(i, DEFINITIONS)
+            assert compared == verdict.specs, (pid, specs, reference)
+            assert gaps_of(compared) == verdict.gaps
+            assert assessment.grade(i) == verdict.grade
+            reasons = shortfalls(critical, assessment.compare(i, critical))
+            assert reasons == verdict.reasons

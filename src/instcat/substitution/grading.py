@@ -141,6 +141,11 @@ def _describe(comparison: SpecComparison, unit: str | None) -> str:
     return f"critical spec {key} falls short: candidate {candidate} vs reference {reference}"
 
 
+def gaps_of(specs: Iterable[SpecComparison]) -> list[str]:
+    """The non-critical specs a candidate does not meet (falls short or unknown)."""
+    return [c.key for c in specs if not c.critical and c.status != "meets"]
+
+
 def shortfalls(definitions: Sequence[SpecDef], specs: Iterable[SpecComparison]) -> list[str]:
     """Why a candidate is not a substitute: each critical spec that does not meet the reference.
 
@@ -160,7 +165,7 @@ def grade(
     """Grade a candidate against one reference from its specs and its trial evidence."""
     specs = compare_specs(definitions, candidate_specs, reference_specs)
     reasons = shortfalls(definitions, specs)
-    gaps = [c.key for c in specs if not c.critical and c.status != "meets"]
+    gaps = gaps_of(specs)
     # Trials against this very reference first, then the rest, newest first within each.
     ordered = sorted(
         trials,

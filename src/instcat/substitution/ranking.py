@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import TrialEvidence, fold_values
+from instcat.substitution.grading import SpecComparison, TrialEvidence, fold_values
 
 Bools = npt.NDArray[np.bool_]
 EXCLUDED = 3  # grade code of a product that is not a substitute
@@ -30,6 +30,18 @@ def _as_float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def comparable(spec: SpecDef, value: Any) -> bool:
+    """Whether `grading.spec_meets` can compare this value (if not, the status is unknown)."""
+    try:
+        if spec.kind == "number":
+            float(value)
+        else:
+            _folded(spec, value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _folded(spec: SpecDef, value: Any) -> frozenset[str] | str:
@@ -75,6 +87,8 @@ class CategoryIndex:
     groups: dict[str, dict[frozenset[str] | str, npt.NDArray[np.intp]]] = field(
         default_factory=dict
     )
+    # Per spec: the product has a value that grading can compare (else its status is unknown).
+    known: dict[str, Bools] = field(default_factory=dict)
     position: dict[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +108,10 @@ class CategoryIndex:
             if d.kind == "number"
         }
         groups = {d.key: _groups(d, specs) for d in definitions if d.kind != "number"}
+        known = {
+            d.key: np.array([d.key in s and comparable(d, s[d.key]) for s in specs], dtype=bool)
+            for d in definitions
+        }
         return cls(
             definitions=list(definitions),
             critical=[d for d in definitions if d.critical],
@@ -109,6 +127,7 @@ class CategoryIndex:
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
             groups=groups,
+            known=known,
             position={int(pid): i for i, pid in enumerate(ids)},
         )
 
@@ -149,29 +168,75 @@ class CategoryIndex:
                 meets[positions] = True
         return meets & among
 
-    def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
-        """(candidate mask, grade code per product: 0 A, 1 B, 2 C, 3 not a substitute)."""
+    def assess(self, reference: Mapping[str, Any], rule: str) -> "Assessment":
+        """Grade every candidate against one reference, keeping what explains each grade."""
         among = self.candidates(rule)
         short_critical = np.zeros(len(self.ids), dtype=bool)
         gap = np.zeros(len(self.ids), dtype=bool)
+        meets: dict[str, Bools] = {}
+        usable: dict[str, bool] = {}
         for spec in self.definitions:
             if spec.key not in reference:
                 continue
-            misses = ~self._meets(spec, reference[spec.key], among)
+            value = reference[spec.key]
+            usable[spec.key] = comparable(spec, value)
+            meets[spec.key] = self._meets(spec, value, among)
             if spec.critical:
-                short_critical |= misses
+                short_critical |= ~meets[spec.key]
             else:
-                gap |= misses
+                gap |= ~meets[spec.key]
         codes = np.where(gap, GRADE_CODES["B"], GRADE_CODES["A"])
         codes = np.where(self.verified, codes, GRADE_CODES["C"])
-        return among, np.where(short_critical, EXCLUDED, codes)
+        codes = np.where(short_critical, EXCLUDED, codes)
+        return Assessment(self, reference, among, codes, meets, usable)
 
-    def rank(self, reference: Mapping[str, Any], rule: str) -> tuple[list[int], list[int]]:
+    def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
+        """(candidate mask, grade code per product: 0 A, 1 B, 2 C, 3 not a substitute)."""
+        assessment = self.assess(reference, rule)
+        return assessment.among, assessment.codes
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One reference graded against a category's candidates."""
+
+    index: CategoryIndex
+    reference: Mapping[str, Any]
+    among: Bools
+    codes: npt.NDArray
+    meets: dict[str, Bools]  # per spec the reference has a value for
+    usable: dict[str, bool]  # whether grading can compare the reference's value at all
+
+    def rank(self) -> tuple[list[int], list[int]]:
         """Candidate ids best grade first (then best rated, then id), and excluded ids by id."""
-        among, codes = self.grade_codes(reference, rule)
-        graded = among & (codes != EXCLUDED)
-        picked = np.flatnonzero(graded)
-        order = np.lexsort((self.ids[picked], -self.overall[picked], codes[picked]))
-        ranked: list[int] = self.ids[picked][order].tolist()
-        excluded: list[int] = np.sort(self.ids[among & (codes == EXCLUDED)]).tolist()
+        index, codes = self.index, self.codes
+        picked = np.flatnonzero(self.among & (codes != EXCLUDED))
+        order = np.lexsort((index.ids[picked], -index.overall[picked], codes[picked]))
+        ranked: list[int] = index.ids[picked][order].tolist()
+        excluded: list[int] = np.sort(index.ids[self.among & (codes == EXCLUDED)]).tolist()
         return ranked, excluded
+
+    def grade(self, position: int) -> str | None:
+        code = int(self.codes[position])
+        return None if code == EXCLUDED else GRADE_OF_CODE[code]
+
+    def compare(self, position: int, definitions: Sequence[SpecDef]) -> list[SpecComparison]:
+        """`grading.compare_specs` for the product at `position`, read off the arrays."""
+        specs = self.index.specs[position]
+        result = []
+        for spec in definitions:
+            key = spec.key
+            if key not in self.reference:
+                continue
+            if key not in specs:
+                status, value = "unknown", None
+            else:
+                value = specs[key]
+                if not (self.usable[key] and self.index.known[key][position]):
+                    status = "unknown"
+                elif self.meets[key][position]:
+                    status = "meets"
+                else:
+                    status = "falls_short"
+            result.append(SpecComparison(key, spec.critical, value, self.reference[key], status))
+        return result

@@ -13,8 +13,9 @@ from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
-from instcat.substitution.grading import compare_specs, grade, shortfalls
+from instcat.substitution.grading import gaps_of, shortfalls
 from instcat.substitution.index import CategoryFacts, load_category_facts
+from instcat.substitution.ranking import Assessment
 
 
 async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> list[int]:
@@ -39,30 +40,28 @@ class Window:
     excluded_offset: int = 0
 
 
-def _candidate(facts: CategoryFacts, product_id: int, reference_id: int) -> dict[str, Any]:
+def _candidate(
+    facts: CategoryFacts, assessment: Assessment, product_id: int, reference_id: int
+) -> dict[str, Any]:
     """One candidate as `Candidate` serialises it, built directly (this is the hot path)."""
-    index = facts.index
-    specs = index.specs[index.position[product_id]]
-    reference = index.specs[index.position[reference_id]]
-    verdict = grade(index.definitions, specs, reference, index.trials.get(product_id, []))
+    position = facts.index.position[product_id]
+    specs = assessment.compare(position, facts.index.definitions)
     return {
         "product": facts.shown[product_id],
-        "grade": verdict.grade,
-        "specs": verdict.specs,  # dataclasses, encoded field by field as `as_dict` spells them
-        "gaps": verdict.gaps,
+        "grade": assessment.grade(position),
+        "specs": specs,  # dataclasses, encoded field by field as `as_dict` spells them
+        "gaps": gaps_of(specs),
         "trials": facts.trials_json(product_id, reference_id),
         "feedback": facts.feedback_json(product_id),
         "service": facts.service_json(product_id),
     }
 
 
-def _excluded(facts: CategoryFacts, product_id: int, reference_id: int) -> dict[str, Any]:
+def _excluded(facts: CategoryFacts, assessment: Assessment, product_id: int) -> dict[str, Any]:
     """An excluded product and why: only the critical specs need comparing."""
-    index = facts.index
-    specs = index.specs[index.position[product_id]]
-    reference = index.specs[index.position[reference_id]]
-    critical = compare_specs(index.critical, specs, reference)
-    return {"product_id": product_id, "reasons": shortfalls(index.critical, critical)}
+    critical = facts.index.critical
+    compared = assessment.compare(facts.index.position[product_id], critical)
+    return {"product_id": product_id, "reasons": shortfalls(critical, compared)}
 
 
 def answers_for(
@@ -73,14 +72,15 @@ def answers_for(
     answers = []
     for reference_id in reference_ids:
         reference = facts.index.specs[facts.index.position[reference_id]]
-        ranked, excluded = facts.index.rank(reference, rule)
+        assessment = facts.index.assess(reference, rule)
+        ranked, excluded = assessment.rank()
         shown = ranked[window.offset :][: window.limit]
         dropped = excluded[window.excluded_offset :][: window.excluded_limit]
         answers.append(
             {
                 "reference": facts.shown[reference_id],
-                "candidates": [_candidate(facts, pid, reference_id) for pid in shown],
-                "excluded": [_excluded(facts, pid, reference_id) for pid in dropped],
+                "candidates": [_candidate(facts, assessment, pid, reference_id) for pid in shown],
+                "excluded": [_excluded(facts, assessment, pid) for pid in dropped],
                 "candidates_total": len(ranked),
                 "excluded_total": len(excluded),
             }
