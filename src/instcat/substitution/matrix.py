@@ -83,16 +83,42 @@ def _bounds(direction: str, ranked: np.ndarray, reference: float) -> tuple[int, 
     return lo, hi
 
 
+def _all_bounds(direction: str, ranked: np.ndarray, references: list[float]) -> list[Any]:
+    """`_bounds` of many reference values: searched together, and one by one only where a
+    neighbouring value may be close (a looser test than math.isclose, so none is missed)."""
+    values = np.array(references, dtype=np.float64)
+    count = len(ranked)
+    if not count:
+        return [list(_bounds(direction, ranked, v)) for v in references]
+    lo = np.searchsorted(ranked, values, "left")
+    hi = np.searchsorted(ranked, values, "right") - 1
+    below = ranked[np.maximum(lo - 1, 0)]
+    above = ranked[np.minimum(hi + 1, count - 1)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        slack = np.maximum(1e-8 * np.abs(values), 1e-11)
+        near = ((lo > 0) & ~(np.abs(values - below) > slack)) | (
+            (hi + 1 < count) & ~(np.abs(above - values) > slack)
+        )
+    near |= np.isnan(values) | np.isinf(values)
+    if direction == "higher_better":
+        hi[:] = count - 1
+    elif direction == "lower_better":
+        lo[:] = 0
+    result = np.stack([lo, hi], axis=1).tolist()
+    for j in np.flatnonzero(near).tolist():
+        result[j] = list(_bounds(direction, ranked, references[j]))
+    return result
+
+
 def _number_meets(direction: str, cands: list[float | None], refs: list[float | None]) -> Any:
     values = np.array([math.nan if c is None else c for c in cands], dtype=np.float64)
     ranked = np.unique(values[~np.isnan(values)])
     ranks = np.where(np.isnan(values), -1, np.searchsorted(ranked, values))
     # References share values too: find the bounds of each distinct one once.
-    distinct: dict[float | None, tuple[int, int]] = {}
-    for r in refs:
-        if r not in distinct:
-            distinct[r] = _bounds(direction, ranked, math.nan if r is None else r)
-    bounds = np.array([distinct[r] for r in refs], dtype=np.intp).reshape(-1, 2)
+    distinct = list(dict.fromkeys(refs))
+    found = _all_bounds(direction, ranked, [math.nan if r is None else r for r in distinct])
+    bounds_of = dict(zip(distinct, found, strict=True))
+    bounds = np.array([bounds_of[r] for r in refs], dtype=np.intp).reshape(-1, 2)
     rank = ranks[:, None]
     if direction == "higher_better":  # every bound reaches the best value
         return rank >= bounds[:, 0][None, :]
