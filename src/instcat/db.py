@@ -4,7 +4,7 @@ import asyncio
 import fcntl
 import os
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,6 +217,18 @@ class Database:
             yield session
             if not session.info.get(_BOOKKEEPING_ONLY):
                 await bump_revision(session)
+
+    async def answer(
+        self, key: Hashable, compute: Callable[[int | None], Awaitable[bytes]]
+    ) -> bytes:
+        """The encoded answer to `key` at the current data revision: the cached one, or
+        `compute(revision)`'s, filed under the revision read before computing it."""
+        revision = await self.revision()
+        body = self.answers.get(key, revision)
+        if body is None:
+            body = await compute(revision)
+            self.answers.put(key, revision, body, len(body))
+        return body  # type: ignore[no-any-return]
 
     async def dispose(self) -> None:
         await self.revision.close()

@@ -129,14 +129,12 @@ class CategoryService:
 
     async def detail_json(self, code: str) -> bytes:
         """`detail()` encoded once, and kept for as long as the data revision stays."""
-        revision = await self.db.revision()
-        key = ("category-detail", code)
-        body = self.db.answers.get(key, revision)
-        if body is None:
+
+        async def compute(_revision: int | None) -> bytes:
             async with self.db.engine.connect() as connection:
-                body = encode_json(await category_detail(connection, code))
-            self.db.answers.put(key, revision, body, len(body))
-        return body  # type: ignore[no-any-return]
+                return encode_json(await category_detail(connection, code))
+
+        return await self.db.answer(("category-detail", code), compute)
 
     async def get_detail(self, code: str) -> CategoryDetail:
         """`detail()` as a validated CategoryDetail, for callers that want a model."""

@@ -104,16 +104,15 @@ class ProductService:
         """`search()` encoded once, and kept for as long as the data revision stays (the
         answer is the same for every caller)."""
         criteria["spec_params"] = tuple(criteria["spec_params"])
-        key = ("product-search", *sorted(criteria.items()))
-        revision = await self.db.revision()
-        body = self.db.answers.get(key, revision)
-        if body is None:
+
+        async def compute(revision: int | None) -> bytes:
             body = await search_in_memory(self.db, revision, **criteria)
-        if body is None:
-            async with self.db.engine.connect() as connection:
-                body = encode_json(await search_page(connection, **criteria))
-        self.db.answers.put(key, revision, body, len(body))
-        return body  # type: ignore[no-any-return]
+            if body is None:
+                async with self.db.engine.connect() as connection:
+                    body = encode_json(await search_page(connection, **criteria))
+            return body
+
+        return await self.db.answer(("product-search", *sorted(criteria.items())), compute)
 
     async def list_products(self, **criteria: Any) -> Page[ProductRead]:
         """`search()` as a validated Page, for callers that want models."""

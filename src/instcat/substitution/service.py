@@ -152,38 +152,34 @@ class AlternativesService:
 
     async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
-        revision = await self.db.revision()
-        key = ("alternatives", reference_id, rule, window)
-        cached = self.db.answers.get(key, revision)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        async with self.db.read() as session:
-            facts = await self._facts_of_product(session, reference_id, revision)
-        index = facts.index
-        if index.domestic(rule)[index.position[reference_id]]:
-            raise InvalidInput.field(
-                "reference",
-                f"product {reference_id} is domestic under the {rule} rule; "
-                "give an imported product",
-            )
-        (answer,) = answers_for(facts, [reference_id], rule, window)
-        body = msgspec.json.encode({**answer, "domestic_rule": rule})
-        self.db.answers.put(key, revision, body, len(body))
-        return body
+
+        async def compute(revision: int | None) -> bytes:
+            async with self.db.read() as session:
+                facts = await self._facts_of_product(session, reference_id, revision)
+            index = facts.index
+            if index.domestic(rule)[index.position[reference_id]]:
+                raise InvalidInput.field(
+                    "reference",
+                    f"product {reference_id} is domestic under the {rule} rule; "
+                    "give an imported product",
+                )
+            (answer,) = answers_for(facts, [reference_id], rule, window)
+            return msgspec.json.encode({**answer, "domestic_rule": rule})
+
+        return await self.db.answer(("alternatives", reference_id, rule, window), compute)
 
     async def for_category(self, code: str, rule: str, window: Window) -> bytes:
         """The same answer for every imported product of a category."""
-        revision = await self.db.revision()
-        key = ("category-alternatives", code, rule, window)
-        cached = self.db.answers.get(key, revision)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        async with self.db.read() as session:
-            category = await category_by_code(session, code)
-            facts = await category_facts(self.db, session, category.id or 0, revision)
+
+        async def compute(revision: int | None) -> bytes:
+            async with self.db.read() as session:
+                category = await category_by_code(session, code)
+                facts = await category_facts(self.db, session, category.id or 0, revision)
             index = facts.index
             reference_ids = [int(pid) for pid in index.ids[~index.domestic(rule)]]
-        answers = answers_for(facts, reference_ids, rule, window)
-        body = msgspec.json.encode({"category": code, "domestic_rule": rule, "references": answers})
-        self.db.answers.put(key, revision, body, len(body))
-        return body
+            answers = answers_for(facts, reference_ids, rule, window)
+            return msgspec.json.encode(
+                {"category": code, "domestic_rule": rule, "references": answers}
+            )
+
+        return await self.db.answer(("category-alternatives", code, rule, window), compute)
