@@ -68,15 +68,18 @@ def warm_categories(base: str, paths: list[str], workers: int, rounds: int = 2) 
     and that worker's searches in it fell back to SQL for the whole run.
     """
     started = time.monotonic()
-    fresh = httpx.Limits(max_keepalive_connections=0)
     at_once = 8 * workers
-    with (
-        httpx.Client(base_url=base, timeout=300, limits=fresh) as client,
-        ThreadPoolExecutor(at_once) as pool,
-    ):
+
+    def get(path: str) -> int:
+        # A client of its own per request: a new connection each time, and no pool shared
+        # between threads (one shared client with keep-alive off failed with EBADF here).
+        with httpx.Client(base_url=base, timeout=300) as client:
+            return client.get(path).status_code
+
+    with ThreadPoolExecutor(at_once) as pool:
         for _ in range(rounds):
             for path in paths:
-                for status in pool.map(lambda p: client.get(p).status_code, [path] * at_once):
+                for status in pool.map(get, [path] * at_once):
                     if status != 200:
                         raise HarnessError(f"warm-up request answered {status}")
     return time.monotonic() - started
