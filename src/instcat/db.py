@@ -1,7 +1,6 @@
 """Engine and session setup, SQLite pragmas and write transactions."""
 
 import asyncio
-import fcntl
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 
 from instcat.cache import AnswerCache, RevisionReader, bump_revision
 from instcat.config import Settings
+from instcat.file_lock import FileLock
 
 IMMEDIATE = "instcat_immediate"
 # How long a writer waits for its turn in this process before it leaves the waiting to
@@ -73,8 +73,8 @@ class WriterTurns:
     SQLite lets one writer in at a time anyway; writers that find the lock taken sleep in
     its busy handler in growing steps (up to 100 ms) and may miss the moment it frees. Queued
     on an asyncio lock instead, the next writer of this process starts as soon as the last
-    one commits. Between processes (server workers) the turn is an exclusive `flock` on a
-    file beside the database, waited for in a thread, so the kernel hands it over at once.
+    one commits. Between processes (server workers) the turn is an exclusive file lock beside
+    the database (`FileLock`), so the kernel hands it over at once.
 
     Turns only order writers: SQLite's own lock still guards the data. A writer that cannot
     get its turn in time, and writers that take no turns (other tools), fall back to the
@@ -86,8 +86,7 @@ class WriterTurns:
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
-        self._lock_path = f"{database_path}-writer" if database_path else None
-        self._fd: int | None = None
+        self._file = FileLock(f"{database_path}-writer") if database_path else None
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -102,51 +101,14 @@ class WriterTurns:
             yield  # a stuck writer: fall back to SQLite's busy timeout rather than fail here
             return
         try:
-            fd = self._file()
-            held = fd is not None and await _flock(fd)
+            held = await self._file.acquire(WRITER_TURN_TIMEOUT) if self._file else None
             try:
                 yield
             finally:
-                if held and fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                if held is not None:
+                    os.close(held)  # releases the file lock
         finally:
             lock.release()
-
-    def _file(self) -> int | None:
-        if self._fd is None and self._lock_path is not None:
-            try:
-                self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError:
-                self._lock_path = None  # a read-only folder: order writers in-process only
-        return self._fd
-
-
-async def _flock(fd: int) -> bool:
-    """Take the exclusive lock on `fd` (False: gave up waiting; SQLite's lock still rules)."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        pass
-    waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
-    try:
-        await asyncio.wait_for(asyncio.shield(waiting), WRITER_TURN_TIMEOUT)
-        return True
-    except BaseException as error:
-        # Timed out or cancelled while the thread still waits: whenever it gets the lock,
-        # give it straight back, or no other process would ever write again.
-        waiting.add_done_callback(_release_when_taken(fd))
-        if isinstance(error, TimeoutError):
-            return False
-        raise
-
-
-def _release_when_taken(fd: int) -> Any:
-    def release(taken: "asyncio.Future[None]") -> None:
-        if not taken.cancelled() and taken.exception() is None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-    return release
 
 
 _BOOKKEEPING_ONLY = "instcat_bookkeeping_only"
