@@ -109,11 +109,20 @@ class RevisionReader:
             # Taken before the query is sent: whoever asks from now on waits for the next one.
             waiting, self._next = self._next, None
             try:
-                waiting.set_result(await self._read_postgres())
+                value = await self._read_postgres()
+            except asyncio.CancelledError:
+                # Stopped (closing, or the loop ending): no waiter may be left hanging. They
+                # fall back to reading through the pool.
+                for left in (waiting, self._next):
+                    _fail(left, RuntimeError("revision read stopped"))
+                self._next = None
+                raise
             except Exception as error:
                 await self._close_postgres()
-                waiting.set_exception(error)
-                waiting.exception()  # each waiter handles it; none left unretrieved
+                _fail(waiting, error)
+            else:
+                if not waiting.done():
+                    waiting.set_result(value)
 
     async def _read_postgres(self) -> int | None:
         import psycopg
@@ -135,11 +144,25 @@ class RevisionReader:
                 await connection.close()
 
     async def close(self) -> None:
-        """Close this reader's own connections."""
+        """Stop shared reads and close this reader's own connections."""
+        sender, self._sender = self._sender, None
+        if sender is not None and sender.get_loop() is asyncio.get_running_loop():
+            sender.cancel()
+            with contextlib.suppress(BaseException):
+                await sender
+        # A sender cancelled before it ran never took the next read: fail it here.
+        _fail(self._next, RuntimeError("revision read stopped"))
+        self._next = None
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
         await self._close_postgres()
+
+
+def _fail(waiting: "asyncio.Future[int | None] | None", error: BaseException) -> None:
+    if waiting is not None and not waiting.done():
+        waiting.set_exception(error)
+        waiting.exception()  # each waiter handles it; none is left unretrieved
 
 
 class AnswerCache:

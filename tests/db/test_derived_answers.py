@@ -159,6 +159,25 @@ def test_concurrent_revision_reads_share_round_trips_yet_see_every_earlier_commi
     asyncio.run(run())
 
 
+def test_closing_the_revision_reader_leaves_no_request_waiting(
+    seeded: Any, settings: Settings
+) -> None:
+    async def run() -> None:
+        db = Database.from_settings(settings)
+        try:
+            expected = await read_revision_now(db)
+            asking = [asyncio.ensure_future(db.revision()) for _ in range(20)]
+            await asyncio.sleep(0)  # the shared read is under way
+            await db.revision.close()
+            # Every request still gets the token (through the pool if its read was stopped).
+            assert set(await asyncio.wait_for(asyncio.gather(*asking), 10)) == {expected}
+            assert await db.revision() == expected  # and reads go on after a close
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
 async def read_revision_now(db: Database) -> int | None:
     async with db.read() as session:
         return await read_revision(session)
