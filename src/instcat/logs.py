@@ -8,6 +8,7 @@ does at interpreter exit) writes whatever is waiting, so no line is lost on a cl
 """
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, TextIO
 
@@ -52,7 +53,7 @@ class BatchedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.acquire()
         try:
             if self._timer is not None:
-                self._timer.cancel()
+                _cancel(self._timer, self._timer_loop)
             self._timer = self._timer_loop = None
             if self._lines:
                 batch = "\n".join(self._lines) + "\n"
@@ -68,6 +69,19 @@ class BatchedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def close(self) -> None:
         self.flush()
         super().close()
+
+
+def _cancel(timer: asyncio.TimerHandle, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Cancel a timer from any thread (only its own loop's thread may touch it)."""
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is None or running is loop:
+        timer.cancel()
+        return
+    with contextlib.suppress(RuntimeError):  # a closed loop has dropped its timers already
+        loop.call_soon_threadsafe(timer.cancel)
 
 
 def logging_config() -> LoggingConfig:
