@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import prepare
 import workloads
 from report import CurvePoint, Row, curve_table, machine, machine_text, results_table, verdict
@@ -71,10 +72,14 @@ def warm_categories(base: str, paths: list[str], workers: int, rounds: int = 2) 
     at_once = 8 * workers
 
     def get(path: str) -> int:
-        # A client of its own per request: a new connection each time, and no pool shared
-        # between threads (one shared client with keep-alive off failed with EBADF here).
-        with httpx.Client(base_url=base, timeout=300) as client:
-            return client.get(path).status_code
+        # A new connection per request and nothing shared between threads (one httpx client
+        # shared by the threads, keep-alive off, failed with EBADF here; a client each spent
+        # more time setting up than the requests took).
+        try:
+            with urllib.request.urlopen(base + path, timeout=300) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
 
     with ThreadPoolExecutor(at_once) as pool:
         for _ in range(rounds):
