@@ -7,23 +7,20 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from instcat.config import libpq_url, sqlite_file
+
 
 class BackupError(Exception):
     """A backup or restore could not be done; the message says why."""
 
 
 def _sqlite_path(database_url: str) -> Path | None:
-    url = make_url(database_url)
-    if not url.drivername.startswith("sqlite"):
+    if make_url(database_url).get_backend_name() != "sqlite":
         return None
-    if not url.database or url.database == ":memory:":
+    path = sqlite_file(database_url)
+    if path is None:
         raise BackupError("an in-memory SQLite database cannot be backed up")
-    return Path(url.database)
-
-
-def _libpq_url(database_url: str) -> str:
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    return Path(path)
 
 
 def _tool(name: str) -> str:
@@ -46,7 +43,7 @@ def backup(database_url: str, target: Path) -> None:
         live.close()
         return
     command = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target)]
-    result = subprocess.run([*command, _libpq_url(database_url)], capture_output=True, text=True)
+    result = subprocess.run([*command, libpq_url(database_url)], capture_output=True, text=True)
     if result.returncode != 0:
         raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
 
@@ -73,7 +70,7 @@ def restore(database_url: str, source: Path) -> None:
         "--no-owner",
         "--single-transaction",
         "--dbname",
-        _libpq_url(database_url),
+        libpq_url(database_url),
         str(source),
     ]
     result = subprocess.run(command, capture_output=True, text=True)

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from instcat.config import libpq_url, sqlite_file
+
 _BUMP = text(
     "INSERT INTO data_revision (id, value) VALUES (1, :token) "
     "ON CONFLICT (id) DO UPDATE SET value = excluded.value"
@@ -56,16 +58,10 @@ class RevisionReader:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        url = engine.url
-        backend = url.get_backend_name()
-        path = url.database if backend == "sqlite" else None
-        self._path = path if path and path != ":memory:" else None
+        self._path = sqlite_file(engine.url)
         self._sqlite: sqlite3.Connection | None = None
-        self._pg_url = (
-            url.set(drivername="postgresql").render_as_string(hide_password=False)
-            if backend == "postgresql"
-            else None
-        )
+        backend = engine.url.get_backend_name()
+        self._pg_url = libpq_url(engine.url) if backend == "postgresql" else None
         self._pg: Any = None  # psycopg.AsyncConnection, bound to the loop that opened it
         self._pg_loop: asyncio.AbstractEventLoop | None = None
         # The next shared read (not sent yet), and the task that sends reads one at a time.

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
 
 DEFAULT_SQLITE_FILE = "instcat.db"
 
@@ -17,6 +18,20 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def sqlite_file(database_url: str | URL) -> str | None:
+    """The file of an SQLite database URL; None for an in-memory one or another database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
+def libpq_url(database_url: str | URL) -> str:
+    """A PostgreSQL URL as libpq takes it (psycopg, pg_dump): no driver name, password kept."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from instcat.cache import AnswerCache, RevisionReader, bump_revision
-from instcat.config import Settings
+from instcat.config import Settings, sqlite_file
 from instcat.file_lock import FileLock
 
 IMMEDIATE = "instcat_immediate"
@@ -48,12 +48,6 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
-
-
-def sqlite_file(settings: Settings) -> str | None:
-    """The database file of an SQLite URL (None for an in-memory database)."""
-    name = make_url(settings.database_url).database
-    return name if name and name != ":memory:" else None
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -153,7 +147,9 @@ class Database:
             write_sessions=async_sessionmaker(
                 write_engine, class_=AsyncSession, expire_on_commit=False
             ),
-            writer_turns=WriterTurns(sqlite_file(settings)) if settings.is_sqlite else None,
+            writer_turns=WriterTurns(sqlite_file(settings.database_url))
+            if settings.is_sqlite
+            else None,
         )
 
     @asynccontextmanager
