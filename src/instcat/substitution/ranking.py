@@ -67,6 +67,21 @@ def _groups(
     return {value: np.array(found, dtype=np.intp) for value, found in positions.items()}
 
 
+def _known(
+    spec: SpecDef,
+    specs: Sequence[Mapping[str, Any]],
+    groups: Mapping[Any, npt.NDArray[np.intp]] | None,
+) -> Bools:
+    """Which products have a value grading can compare: for set and text specs, those in a
+    group (folded once already); for numbers, those `float` accepts."""
+    if groups is None:
+        return np.array([spec.key in s and comparable(spec, s[spec.key]) for s in specs], bool)
+    known = np.zeros(len(specs), dtype=bool)
+    for positions in groups.values():
+        known[positions] = True
+    return known
+
+
 @dataclass
 class CategoryIndex:
     """The products of one category in columns, ready to grade against any reference."""
@@ -108,10 +123,7 @@ class CategoryIndex:
             if d.kind == "number"
         }
         groups = {d.key: _groups(d, specs) for d in definitions if d.kind != "number"}
-        known = {
-            d.key: np.array([d.key in s and comparable(d, s[d.key]) for s in specs], dtype=bool)
-            for d in definitions
-        }
+        known = {d.key: _known(d, specs, groups.get(d.key)) for d in definitions}
         return cls(
             definitions=list(definitions),
             critical=[d for d in definitions if d.critical],
