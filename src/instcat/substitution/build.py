@@ -3,7 +3,13 @@
 from instcat.catalogue.schemas import ProductRead
 from instcat.substitution.alternatives import candidates_of, references, service_of
 from instcat.substitution.evidence import CategoryEvidence
-from instcat.substitution.grading import GRADE_RANK, best_grade, grade, meets_minimum
+from instcat.substitution.grading import (
+    GRADE_RANK,
+    best_grade,
+    grade,
+    meets_minimum,
+    newest_first,
+)
 from instcat.substitution.schemas import (
     Entry,
     Evidence,
@@ -58,7 +64,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
         if not replaces:
             continue
         replaces.sort(key=lambda r: (GRADE_RANK[r.grade], r.reference.id))
-        ordered_trials = sorted(trials, key=lambda t: (-t.ended_on.toordinal(), -t.id))
+        ordered_trials = newest_first(trials)
         entries.append(
             Entry(
                 category=evidence.code,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import GRADE_RANK, compare_specs, grade
+from instcat.substitution.grading import GRADE_RANK, compare_specs, grade, newest_first
 from instcat.substitution.matrix import GRADE_CODES, Unsupported, gaps_of, grade_matrix
 from instcat.substitution.schemas import Entry, ListCriteria
 from instcat.substitution.snapshot import (
@@ -107,9 +107,7 @@ def category_entries(
     entries = []
     for i, start, end in zip(owners, starts, [*starts[1:], len(pair_refs)], strict=True):
         product = candidates[i]
-        trials = sorted(
-            rows.trials.get(product["id"], []), key=lambda t: (-t.ended_on.toordinal(), -t.id)
-        )
+        trials = newest_first(rows.trials.get(product["id"], []))
         grades = pair_grades[start:end]
         entries.append(
             {

@@ -141,6 +141,11 @@ def _describe(comparison: SpecComparison, unit: str | None) -> str:
     return f"critical spec {key} falls short: candidate {candidate} vs reference {reference}"
 
 
+def newest_first(trials: Iterable[TrialEvidence]) -> list[TrialEvidence]:
+    """Trials in the order answers and lists show them: latest end date first, then by id."""
+    return sorted(trials, key=lambda t: (-t.ended_on.toordinal(), -t.id))
+
+
 def gaps_of(specs: Iterable[SpecComparison]) -> list[str]:
     """The non-critical specs a candidate does not meet (falls short or unknown)."""
     return [c.key for c in specs if not c.critical and c.status != "meets"]
@@ -167,10 +172,7 @@ def grade(
     reasons = shortfalls(definitions, specs)
     gaps = gaps_of(specs)
     # Trials against this very reference first, then the rest, newest first within each.
-    ordered = sorted(
-        trials,
-        key=lambda t: (t.reference_product_id != reference_id, -t.ended_on.toordinal(), -t.id),
-    )
+    ordered = sorted(newest_first(trials), key=lambda t: t.reference_product_id != reference_id)
     if reasons:
         return Verdict(None, specs, gaps, reasons, ordered)
     verified = any(t.qualifies for t in trials)

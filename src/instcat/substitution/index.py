@@ -11,6 +11,7 @@ from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.search import product_dicts
 from instcat.models import Product, Vendor
 from instcat.substitution.evidence import DOMESTIC
+from instcat.substitution.grading import newest_first
 from instcat.substitution.ranking import CategoryIndex
 from instcat.substitution.snapshot import feedback_summary, load_feedback, load_trials
 
@@ -58,13 +59,9 @@ class CategoryFacts:
         order: trials against this reference first, then the rest, newest first in each."""
         encoded = self._trials_json.get(product_id)
         if encoded is None:
-            newest_first = sorted(
-                self.index.trials.get(product_id, []),
-                key=lambda t: (-t.ended_on.toordinal(), -t.id),
-            )
             encoded = self._trials_json[product_id] = [
                 (t.reference_product_id, msgspec.Raw(msgspec.json.encode(t.as_dict())))
-                for t in newest_first
+                for t in newest_first(self.index.trials.get(product_id, []))
             ]
         against = [raw for ref, raw in encoded if ref == reference_id]
         return against + [raw for ref, raw in encoded if ref != reference_id]
