@@ -38,6 +38,7 @@ READS = {
     "alternatives": ("GET /alternatives?reference= (random imported product)", 0.10, 100.0),
     "category": ("GET /categories/{code}", 0.30, None),
 }
+WORKLOADS = (*READS, "submission", "lists", "statistics")
 
 
 @dataclass
@@ -245,13 +246,13 @@ def bench_database(run: Run, kind: str) -> None:
                 f"{kind}, {workers} worker(s): loading every category's index "
                 f"({len(warmup)} categories, before the reads are measured) took {seconds:.0f} s"
             )
-            for name in READS:
+            for name in (r for r in READS if r in a.only):
                 say(f"[{kind}] {name}, {workers} worker(s) …")
                 result = load(run, base, files[name])
                 run.rows += _read_rows(kind, name, workers, result, hello[workers])
                 if name == "alternatives":
                     alternatives[workers] = result
-            if workers == most:
+            if workers == most and "submission" in a.only:
                 say(f"[{kind}] trial submissions, {len(vendors)} vendors …")
                 # The warm-up (first requests import the statistics code) is checked too.
                 for seconds in (max(1.0, a.duration / 5), a.duration):
@@ -260,13 +261,17 @@ def bench_database(run: Run, kind: str) -> None:
                     if submitted.lost:
                         run.errors.append(f"submission: {submitted.lost} rows lost or duplicated")
                 run.rows += _submission_rows(kind, workers, submitted)
+    if "lists" not in a.only:
+        return
     lists = {a.scale: list_generation(run, url, a.scale)}
-    loads = {a.scale: alternatives[most]}
+    loads: dict[float, LoadResult | None] = {a.scale: alternatives.get(most)}
     curve_scales = a.scales if a.curve_db in ("both", kind) else []
     for scale in sorted(set(curve_scales) - {a.scale}):
         say(f"[{kind}] scaling curve: scale {scale:g} …")
         scaled_url, _ = _copy(run, kind, scale)
         lists[scale] = list_generation(run, scaled_url, scale)
+        if "alternatives" not in a.only:
+            continue
         scaled = workloads.alternatives_paths(scaled_url, PATHS_PER_WORKLOAD)
         scaled_file = workloads.write_paths(folder, f"alternatives-{scale:g}", scaled)
         scaled_env = {**env, "INSTCAT_DATABASE_URL": scaled_url}
@@ -276,8 +281,9 @@ def bench_database(run: Run, kind: str) -> None:
     for scale in sorted(lists):
         reference = lists.get(1.0) if scale == 2.0 else None
         run.rows += _list_rows(kind, scale, lists[scale], reference)
-        if len(lists) > 1:
-            run.curve.append(_curve_point(kind, scale, lists[scale], loads[scale], hello[most]))
+        loaded = loads.get(scale)
+        if len(lists) > 1 and loaded is not None:
+            run.curve.append(_curve_point(kind, scale, lists[scale], loaded, hello[most]))
 
 
 def _curve_point(
@@ -339,6 +345,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=4.0,
         help="address-space cap of the in-process measurements (the target is 1 GiB)",
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOADS),
+        help=f"workloads to measure, of {','.join(WORKLOADS)} (all by default)",
+    )
     parser.add_argument("--output", type=Path, help="also write the report (markdown) here")
     parser.add_argument("--smoke", action="store_true", help="tiny scale, 1 s, 1 worker, SQLite")
     args = parser.parse_args(argv)
@@ -352,6 +363,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         )
     args.workers = sorted({int(w) for w in args.workers.split(",") if w})
     args.scales = [float(s) for s in args.scales.split(",") if s]
+    args.only = {w for w in args.only.split(",") if w}
+    if args.only - set(WORKLOADS):
+        parser.error(f"--only: unknown workloads {sorted(args.only - set(WORKLOADS))}")
     if args.db != "sqlite" and not args.pg_url:
         parser.error("PostgreSQL needs --pg-url or INSTCAT_BENCH_POSTGRES_URL")
     return args
@@ -369,7 +383,8 @@ def main(argv: list[str]) -> int:
     run = Run(args, wrk, folder)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     started = time.monotonic()
-    trial_statistics(run)
+    if "statistics" in args.only:
+        trial_statistics(run)
     for kind in kinds:
         try:
             bench_database(run, kind)
