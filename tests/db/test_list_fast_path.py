@@ -15,7 +15,7 @@ from instcat.models import Category
 from instcat.substitution.alternatives import candidates_of, references
 from instcat.substitution.build import build_entries
 from instcat.substitution.evidence import load_evidence
-from instcat.substitution.grading import SpecComparison, _describe, grade, months_before
+from instcat.substitution.grading import Shortfall, grade, months_before
 from instcat.substitution.lists import ListService
 from instcat.substitution.matrix import STATUS_NAMES, UNKNOWN, gaps_of, grade_matrix
 from instcat.substitution.schemas import ListCriteria
@@ -63,15 +63,8 @@ async def _every_pair_agrees(db: Database) -> int:
                         (c.key, c.status) for c in want.specs
                     ]
                     reasons = [
-                        _describe(
-                            SpecComparison(
-                                d.key,
-                                True,
-                                cand.specs.get(d.key),
-                                ref.specs[d.key],
-                                STATUS_NAMES[s],
-                            ),
-                            units.get(d.key),
+                        Shortfall(d.key, ref.specs[d.key], units.get(d.key)).reason(
+                            STATUS_NAMES[s], cand.specs.get(d.key)
                         )
                         for d, s in compared
                         if d.critical and s != 0

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import TrialEvidence, gaps_of, grade, shortfalls
+from instcat.substitution.grading import TrialEvidence, grade
 from instcat.substitution.ranking import EXCLUDED, GRADE_OF_CODE, CategoryIndex
 
 DEFINITIONS = [
@@ -73,16 +73,26 @@ def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> 
     products = _products(r, 60)
     trials = _trials(r, 60)
     index = CategoryIndex.build(DEFINITIONS, products, trials, {})
-    critical = [d for d in DEFINITIONS if d.critical]
     for reference_id, reference, *_ in products:
         assessment = index.assess(reference, "vendor")
-        for i, (pid, specs, *_) in enumerate(products):
-            if not assessment.among[i]:
-                continue
-            verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
-            compared = assessment.compare(i, DEFINITIONS)
-            assert compared == verdict.specs, (pid, specs, reference)
-            assert gaps_of(compared) == verdict.gaps
+        # One page of every candidate, in a shuffled order, as answers explain them.
+        page = [i for i in range(len(products)) if assessment.among[i]]
+        r.shuffle(page)
+        explained = assessment.explain(page, DEFINITIONS)
+        reasons = assessment.reasons(page)
+        for i, (specs, gaps), why in zip(page, explained, reasons, strict=True):
+            pid, candidate, *_ = products[i]
+            verdict = grade(DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id)
+            assert specs == [c.as_dict() for c in verdict.specs], (pid, candidate, reference)
+            assert gaps == verdict.gaps
+            assert why == verdict.reasons
             assert assessment.grade(i) == verdict.grade
-            reasons = shortfalls(critical, assessment.compare(i, critical))
-            assert reasons == verdict.reasons
+
+
+def test_an_empty_page_and_a_reference_without_values_explain_nothing() -> None:
+    products = _products(random.Random(7), 10)
+    index = CategoryIndex.build(DEFINITIONS, products, {}, {})
+    assert index.assess(products[0][1], "vendor").explain([], DEFINITIONS) == []
+    bare = index.assess({}, "vendor")
+    assert bare.explain([0, 1], DEFINITIONS) == [([], []), ([], [])]
+    assert bare.reasons([0, 1]) == [[], []]

@@ -131,14 +131,23 @@ def _shown(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _describe(comparison: SpecComparison, unit: str | None) -> str:
-    suffix = f" {unit}" if unit else ""
-    if comparison.status == "unknown":
-        return f"critical spec {comparison.key} is unknown for the candidate"
-    candidate = _shown(comparison.candidate) + suffix
-    reference = _shown(comparison.reference) + suffix
-    key = comparison.key
-    return f"critical spec {key} falls short: candidate {candidate} vs reference {reference}"
+class Shortfall:
+    """How one critical spec that does not meet a reference's value excludes a candidate,
+    worded once per reference value."""
+
+    __slots__ = ("_after", "_before", "unknown")
+
+    def __init__(self, key: str, reference: Any, unit: str | None) -> None:
+        suffix = f" {unit}" if unit else ""
+        self.unknown = f"critical spec {key} is unknown for the candidate"
+        self._before = f"critical spec {key} falls short: candidate "
+        self._after = f"{suffix} vs reference {_shown(reference)}{suffix}"
+
+    def reason(self, status: str, candidate: Any) -> str:
+        """The reason for a status other than "meets"."""
+        if status == "unknown":
+            return self.unknown
+        return f"{self._before}{_shown(candidate)}{self._after}"
 
 
 def newest_first(trials: Iterable[TrialEvidence]) -> list[TrialEvidence]:
@@ -157,7 +166,11 @@ def shortfalls(definitions: Sequence[SpecDef], specs: Iterable[SpecComparison]) 
     Comparing only the critical definitions gives the same reasons as comparing them all.
     """
     units = {d.key: d.unit for d in definitions}
-    return [_describe(c, units.get(c.key)) for c in specs if c.critical and c.status != "meets"]
+    return [
+        Shortfall(c.key, c.reference, units.get(c.key)).reason(c.status, c.candidate)
+        for c in specs
+        if c.critical and c.status != "meets"
+    ]
 
 
 def grade(

@@ -14,12 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import SpecComparison, TrialEvidence, fold_values
+from instcat.substitution.grading import Shortfall, TrialEvidence, fold_values
 
 Bools = npt.NDArray[np.bool_]
 EXCLUDED = 3  # grade code of a product that is not a substitute
 GRADE_CODES = {"A": 0, "B": 1, "C": 2}
 GRADE_OF_CODE = ("A", "B", "C")
+STATUSES = ("meets", "falls_short", "unknown")  # as `grading.SpecComparison.status` names them
+MEETS, FALLS_SHORT, UNKNOWN = range(3)
 
 
 def _as_float(value: Any) -> float:
@@ -232,23 +234,64 @@ class Assessment:
         code = int(self.codes[position])
         return None if code == EXCLUDED else GRADE_OF_CODE[code]
 
-    def compare(self, position: int, definitions: Sequence[SpecDef]) -> list[SpecComparison]:
-        """`grading.compare_specs` for the product at `position`, read off the arrays."""
-        specs = self.index.specs[position]
-        result = []
-        for spec in definitions:
-            key = spec.key
-            if key not in self.reference:
-                continue
-            if key not in specs:
-                status, value = "unknown", None
-            else:
-                value = specs[key]
-                if not (self.usable[key] and self.index.known[key][position]):
-                    status = "unknown"
-                elif self.meets[key][position]:
-                    status = "meets"
-                else:
-                    status = "falls_short"
-            result.append(SpecComparison(key, spec.critical, value, self.reference[key], status))
-        return result
+    def _statuses(
+        self, positions: Sequence[int], definitions: Sequence[SpecDef]
+    ) -> tuple[list[SpecDef], list[list[int]]]:
+        """The definitions compared (those the reference has a value for) and, for each
+        product at `positions`, the status of each as an index into `STATUSES`."""
+        compared = [d for d in definitions if d.key in self.reference]
+        codes = np.full((len(positions), len(compared)), UNKNOWN, dtype=np.int8)
+        at = np.asarray(positions, dtype=np.intp)
+        for column, spec in enumerate(compared):
+            if self.usable[spec.key]:
+                known = self.index.known[spec.key][at]
+                meets = self.meets[spec.key][at[known]]
+                codes[known, column] = np.where(meets, MEETS, FALLS_SHORT)
+        return compared, codes.tolist()
+
+    def explain(
+        self, positions: Sequence[int], definitions: Sequence[SpecDef]
+    ) -> list[tuple[list[dict[str, Any]], list[str]]]:
+        """For each product at `positions`, its spec-by-spec comparison as the API writes it
+        (`SpecComparison.as_dict`) and its gaps: what `grading.grade` gives, read off the
+        arrays a page at a time."""
+        compared, rows = self._statuses(positions, definitions)
+        reference = self.reference
+        explained = []
+        for position, codes in zip(positions, rows, strict=True):
+            specs = self.index.specs[position]
+            comparisons = [
+                {
+                    "key": spec.key,
+                    "critical": spec.critical,
+                    "candidate": specs.get(spec.key),
+                    "reference": reference[spec.key],
+                    "status": STATUSES[code],
+                }
+                for spec, code in zip(compared, codes, strict=True)
+            ]
+            gaps = [
+                spec.key
+                for spec, code in zip(compared, codes, strict=True)
+                if code != MEETS and not spec.critical
+            ]
+            explained.append((comparisons, gaps))
+        return explained
+
+    def reasons(self, positions: Sequence[int]) -> list[list[str]]:
+        """For each product at `positions`, why it is not a substitute (`grading.shortfalls`):
+        only the critical specs need comparing."""
+        compared, rows = self._statuses(positions, self.index.critical)
+        wording = [Shortfall(spec.key, self.reference[spec.key], spec.unit) for spec in compared]
+        keys = [spec.key for spec in compared]
+        reasons = []
+        for position, codes in zip(positions, rows, strict=True):
+            specs = self.index.specs[position]
+            reasons.append(
+                [
+                    shortfall.reason(STATUSES[code], specs.get(key))
+                    for shortfall, key, code in zip(wording, keys, codes, strict=True)
+                    if code != MEETS
+                ]
+            )
+        return reasons

@@ -13,7 +13,6 @@ from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
-from instcat.substitution.grading import gaps_of, shortfalls
 from instcat.substitution.index import CategoryFacts, load_category_facts
 from instcat.substitution.ranking import Assessment
 
@@ -40,28 +39,38 @@ class Window:
     excluded_offset: int = 0
 
 
-def _candidate(
-    facts: CategoryFacts, assessment: Assessment, product_id: int, reference_id: int
-) -> dict[str, Any]:
-    """One candidate as `Candidate` serialises it, built directly (this is the hot path)."""
-    position = facts.index.position[product_id]
-    specs = assessment.compare(position, facts.index.definitions)
-    return {
-        "product": facts.shown[product_id],
-        "grade": assessment.grade(position),
-        "specs": specs,  # dataclasses, encoded field by field as `as_dict` spells them
-        "gaps": gaps_of(specs),
-        "trials": facts.trials_json(product_id, reference_id),
-        "feedback": facts.feedback_json(product_id),
-        "service": facts.service_json(product_id),
-    }
+def _candidates(
+    facts: CategoryFacts, assessment: Assessment, product_ids: list[int], reference_id: int
+) -> list[dict[str, Any]]:
+    """Candidates as `Candidate` serialises them, built directly (this is the hot path)."""
+    index = facts.index
+    positions = [index.position[pid] for pid in product_ids]
+    explained = assessment.explain(positions, index.definitions)
+    return [
+        {
+            "product": facts.shown[product_id],
+            "grade": assessment.grade(position),
+            "specs": specs,
+            "gaps": gaps,
+            "trials": facts.trials_json(product_id, reference_id),
+            "feedback": facts.feedback_json(product_id),
+            "service": facts.service_json(product_id),
+        }
+        for product_id, position, (specs, gaps) in zip(
+            product_ids, positions, explained, strict=True
+        )
+    ]
 
 
-def _excluded(facts: CategoryFacts, assessment: Assessment, product_id: int) -> dict[str, Any]:
-    """An excluded product and why: only the critical specs need comparing."""
-    critical = facts.index.critical
-    compared = assessment.compare(facts.index.position[product_id], critical)
-    return {"product_id": product_id, "reasons": shortfalls(critical, compared)}
+def _excluded(
+    facts: CategoryFacts, assessment: Assessment, product_ids: list[int]
+) -> list[dict[str, Any]]:
+    """Excluded products and why."""
+    reasons = assessment.reasons([facts.index.position[pid] for pid in product_ids])
+    return [
+        {"product_id": product_id, "reasons": why}
+        for product_id, why in zip(product_ids, reasons, strict=True)
+    ]
 
 
 def answers_for(
@@ -79,8 +88,8 @@ def answers_for(
         answers.append(
             {
                 "reference": facts.shown[reference_id],
-                "candidates": [_candidate(facts, assessment, pid, reference_id) for pid in shown],
-                "excluded": [_excluded(facts, assessment, pid) for pid in dropped],
+                "candidates": _candidates(facts, assessment, shown, reference_id),
+                "excluded": _excluded(facts, assessment, dropped),
                 "candidates_total": len(ranked),
                 "excluded_total": len(excluded),
             }
@@ -130,22 +139,32 @@ class AlternativesService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _facts_of_product(
-        self, session: AsyncSession, product_id: int, revision: int | None
-    ) -> CategoryFacts:
+    def _loaded_facts(self, product_id: int, revision: int | None) -> CategoryFacts | None:
+        """The product's category, when it is loaded for this revision already."""
+        known = self.db.hints.get(("category-of", product_id))
+        if known is None:
+            return None
+        facts: CategoryFacts | None = self.db.indexes.get(("category-facts", known), revision)
+        return facts if facts is not None and product_id in facts.index.position else None
+
+    async def _facts_of_product(self, product_id: int, revision: int | None) -> CategoryFacts:
         """The loaded category of a product (the category is remembered between requests,
         and checked against the facts of the current revision)."""
-        known = self.db.hints.get(("category-of", product_id))
-        if known is not None:
-            facts = await category_facts(self.db, session, known, revision)
-            if product_id in facts.index.position:
-                return facts
-        category_id = (
-            await session.execute(select(Product.category_id).where(Product.id == product_id))
-        ).scalar()
-        if category_id is None:
-            raise NotFound("product", product_id)
-        facts = await category_facts(self.db, session, category_id, revision)
+        facts = self._loaded_facts(product_id, revision)
+        if facts is not None:
+            return facts  # no session needed
+        async with self.db.read() as session:
+            known = self.db.hints.get(("category-of", product_id))
+            if known is not None:
+                facts = await category_facts(self.db, session, known, revision)
+                if product_id in facts.index.position:
+                    return facts
+            category_id = (
+                await session.execute(select(Product.category_id).where(Product.id == product_id))
+            ).scalar()
+            if category_id is None:
+                raise NotFound("product", product_id)
+            facts = await category_facts(self.db, session, category_id, revision)
         for pid in facts.index.position:
             self.db.hints[("category-of", pid)] = category_id
         return facts
@@ -154,8 +173,7 @@ class AlternativesService:
         """Domestic candidates for one imported product, best grade first, with evidence."""
 
         async def compute(revision: int | None) -> bytes:
-            async with self.db.read() as session:
-                facts = await self._facts_of_product(session, reference_id, revision)
+            facts = await self._facts_of_product(reference_id, revision)
             index = facts.index
             if index.domestic(rule)[index.position[reference_id]]:
                 raise InvalidInput.field(
