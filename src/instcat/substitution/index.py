@@ -34,7 +34,10 @@ class CategoryFacts:
     # What a candidate shows that does not depend on the reference, encoded on first use.
     _feedback_json: dict[int, msgspec.Raw] = field(default_factory=dict)
     _service_json: dict[str, msgspec.Raw] = field(default_factory=dict)
-    _trials_json: dict[int, list[tuple[int | None, msgspec.Raw]]] = field(default_factory=dict)
+    # Per product: its trials encoded, and the reference each was run against.
+    _trials_json: dict[int, tuple[list[msgspec.Raw], list[int | None]]] = field(
+        default_factory=dict
+    )
 
     def feedback_json(self, product_id: int) -> msgspec.Raw:
         """The product's published-feedback summary as the API writes it (FeedbackSummary)."""
@@ -57,14 +60,20 @@ class CategoryFacts:
     def trials_json(self, product_id: int, reference_id: int) -> list[msgspec.Raw]:
         """The product's trials as candidates show them (TrialEvidence), in `grading.grade`'s
         order: trials against this reference first, then the rest, newest first in each."""
-        encoded = self._trials_json.get(product_id)
-        if encoded is None:
-            encoded = self._trials_json[product_id] = [
-                (t.reference_product_id, msgspec.Raw(msgspec.json.encode(t.as_dict())))
-                for t in newest_first(self.index.trials.get(product_id, []))
-            ]
-        against = [raw for ref, raw in encoded if ref == reference_id]
-        return against + [raw for ref, raw in encoded if ref != reference_id]
+        found = self._trials_json.get(product_id)
+        if found is None:
+            ordered = newest_first(self.index.trials.get(product_id, []))
+            encoded = [msgspec.Raw(msgspec.json.encode(t.as_dict())) for t in ordered]
+            found = self._trials_json[product_id] = (
+                encoded,
+                [t.reference_product_id for t in ordered],
+            )
+        encoded, against = found
+        if reference_id not in against:
+            return encoded  # shared: answers are encoded, never changed
+        pairs = list(zip(against, encoded, strict=True))
+        first = [raw for ref, raw in pairs if ref == reference_id]
+        return first + [raw for ref, raw in pairs if ref != reference_id]
 
 
 async def load_category_facts(session: AsyncSession, category_id: int) -> CategoryFacts:
