@@ -5,10 +5,12 @@ import random
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 
 from instcat.catalogue.specs import SpecDef
 from instcat.substitution.grading import TrialEvidence, grade
+from instcat.substitution.index import CategoryFacts
 from instcat.substitution.ranking import EXCLUDED, GRADE_OF_CODE, CategoryIndex
 
 DEFINITIONS = [
@@ -67,6 +69,10 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
             assert got == verdict.grade, (position, pid, specs, reference)
 
 
+def _facts(index: CategoryIndex) -> CategoryFacts:
+    return CategoryFacts(index=index, feedback={}, service={}, shown={}, vendor_of={})
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> None:
     r = random.Random(100 + seed)
@@ -78,12 +84,13 @@ def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> 
         # One page of every candidate, in a shuffled order, as answers explain them.
         page = [i for i in range(len(products)) if assessment.among[i]]
         r.shuffle(page)
-        explained = assessment.explain(page, DEFINITIONS)
+        explained = _facts(index).comparisons_json(assessment, page)
         reasons = assessment.reasons(page)
         for i, (specs, gaps), why in zip(page, explained, reasons, strict=True):
             pid, candidate, *_ = products[i]
             verdict = grade(DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id)
-            assert specs == [c.as_dict() for c in verdict.specs], (pid, candidate, reference)
+            want = [c.as_dict() for c in verdict.specs]
+            assert msgspec.json.decode(specs) == want, (pid, candidate, reference)
             assert gaps == verdict.gaps
             assert why == verdict.reasons
             assert assessment.grade(i) == verdict.grade
@@ -92,7 +99,11 @@ def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> 
 def test_an_empty_page_and_a_reference_without_values_explain_nothing() -> None:
     products = _products(random.Random(7), 10)
     index = CategoryIndex.build(DEFINITIONS, products, {}, {})
-    assert index.assess(products[0][1], "vendor").explain([], DEFINITIONS) == []
+    facts = _facts(index)
+    assert facts.comparisons_json(index.assess(products[0][1], "vendor"), []) == []
     bare = index.assess({}, "vendor")
-    assert bare.explain([0, 1], DEFINITIONS) == [([], []), ([], [])]
+    assert [(bytes(raw), gaps) for raw, gaps in facts.comparisons_json(bare, [0, 1])] == [
+        (b"[]", []),
+        (b"[]", []),
+    ]
     assert bare.reasons([0, 1]) == [[], []]

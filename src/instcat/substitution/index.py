@@ -12,10 +12,12 @@ from instcat.catalogue.search import product_dicts
 from instcat.models import Product, Vendor
 from instcat.substitution.evidence import DOMESTIC
 from instcat.substitution.grading import newest_first
-from instcat.substitution.ranking import CategoryIndex
+from instcat.substitution.ranking import MEETS, STATUSES, Assessment, CategoryIndex
 from instcat.substitution.snapshot import feedback_summary, load_feedback, load_trials
 
 ACTIVE = "active"
+_encode = msgspec.json.encode
+_STATUS_ENDS = [f'{status}"}}'.encode() for status in STATUSES]  # by status code
 
 
 @dataclass
@@ -34,6 +36,9 @@ class CategoryFacts:
     # What a candidate shows that does not depend on the reference, encoded on first use.
     _feedback_json: dict[int, msgspec.Raw] = field(default_factory=dict)
     _service_json: dict[str, msgspec.Raw] = field(default_factory=dict)
+    # Per product position: the start of each spec's comparison as the API writes it
+    # (`{"key":…,"critical":…,"candidate":…`), in definition order, encoded on first use.
+    _spec_json: dict[int, list[bytes]] = field(default_factory=dict)
     # Per product: its trials encoded, and the reference each was run against.
     _trials_json: dict[int, tuple[list[msgspec.Raw], list[int | None]]] = field(
         default_factory=dict
@@ -56,6 +61,42 @@ class CategoryFacts:
             figures = {"response_hours": hours, "regions": regions}
             found = self._service_json[vendor] = msgspec.Raw(msgspec.json.encode(figures))
         return found
+
+    def comparisons_json(
+        self, assessment: Assessment, positions: list[int]
+    ) -> list[tuple[msgspec.Raw, list[str]]]:
+        """For each product at `positions`, its spec-by-spec comparison with the reference
+        (a list of SpecComparison, encoded) and its gaps, as `grading.grade` gives them."""
+        definitions = self.index.definitions
+        compared, rows = assessment.statuses(positions, definitions)
+        reference = assessment.reference
+        # What follows a candidate's value: the reference's value, then the status.
+        after = [
+            b',"reference":' + _encode(reference[definitions[i].key]) + b',"status":"'
+            for i in compared
+        ]
+        gap_keys = [None if definitions[i].critical else definitions[i].key for i in compared]
+        explained = []
+        for position, codes in zip(positions, rows, strict=True):
+            starts = self._spec_json.get(position)
+            if starts is None:
+                specs = self.index.specs[position]
+                starts = self._spec_json[position] = [
+                    b'{"key":%b,"critical":%b,"candidate":%b'
+                    % (
+                        _encode(d.key),
+                        b"true" if d.critical else b"false",
+                        _encode(specs.get(d.key)),
+                    )
+                    for d in definitions
+                ]
+            parts = [
+                starts[i] + middle + _STATUS_ENDS[code]
+                for i, middle, code in zip(compared, after, codes, strict=True)
+            ]
+            gaps = [key for key, code in zip(gap_keys, codes, strict=True) if key and code != MEETS]
+            explained.append((msgspec.Raw(b"[" + b",".join(parts) + b"]"), gaps))
+        return explained
 
     def trials_json(self, product_id: int, reference_id: int) -> list[msgspec.Raw]:
         """The product's trials as candidates show them (TrialEvidence), in `grading.grade`'s

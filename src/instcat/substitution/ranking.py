@@ -234,56 +234,33 @@ class Assessment:
         code = int(self.codes[position])
         return None if code == EXCLUDED else GRADE_OF_CODE[code]
 
-    def _statuses(
+    def statuses(
         self, positions: Sequence[int], definitions: Sequence[SpecDef]
-    ) -> tuple[list[SpecDef], list[list[int]]]:
-        """The definitions compared (those the reference has a value for) and, for each
-        product at `positions`, the status of each as an index into `STATUSES`."""
-        compared = [d for d in definitions if d.key in self.reference]
+    ) -> tuple[list[int], list[list[int]]]:
+        """Which of `definitions` are compared (those the reference has a value for, by
+        index) and, for each product at `positions`, the status of each as an index into
+        `STATUSES`: `grading.compare_specs` read off the arrays a page at a time."""
+        compared = [i for i, d in enumerate(definitions) if d.key in self.reference]
         codes = np.full((len(positions), len(compared)), UNKNOWN, dtype=np.int8)
         at = np.asarray(positions, dtype=np.intp)
-        for column, spec in enumerate(compared):
-            if self.usable[spec.key]:
-                known = self.index.known[spec.key][at]
-                meets = self.meets[spec.key][at[known]]
+        for column, i in enumerate(compared):
+            key = definitions[i].key
+            if self.usable[key]:
+                known = self.index.known[key][at]
+                meets = self.meets[key][at[known]]
                 codes[known, column] = np.where(meets, MEETS, FALLS_SHORT)
         return compared, codes.tolist()
-
-    def explain(
-        self, positions: Sequence[int], definitions: Sequence[SpecDef]
-    ) -> list[tuple[list[dict[str, Any]], list[str]]]:
-        """For each product at `positions`, its spec-by-spec comparison as the API writes it
-        (`SpecComparison.as_dict`) and its gaps: what `grading.grade` gives, read off the
-        arrays a page at a time."""
-        compared, rows = self._statuses(positions, definitions)
-        reference = self.reference
-        explained = []
-        for position, codes in zip(positions, rows, strict=True):
-            specs = self.index.specs[position]
-            comparisons = [
-                {
-                    "key": spec.key,
-                    "critical": spec.critical,
-                    "candidate": specs.get(spec.key),
-                    "reference": reference[spec.key],
-                    "status": STATUSES[code],
-                }
-                for spec, code in zip(compared, codes, strict=True)
-            ]
-            gaps = [
-                spec.key
-                for spec, code in zip(compared, codes, strict=True)
-                if code != MEETS and not spec.critical
-            ]
-            explained.append((comparisons, gaps))
-        return explained
 
     def reasons(self, positions: Sequence[int]) -> list[list[str]]:
         """For each product at `positions`, why it is not a substitute (`grading.shortfalls`):
         only the critical specs need comparing."""
-        compared, rows = self._statuses(positions, self.index.critical)
-        wording = [Shortfall(spec.key, self.reference[spec.key], spec.unit) for spec in compared]
-        keys = [spec.key for spec in compared]
+        critical = self.index.critical
+        compared, rows = self.statuses(positions, critical)
+        keys = [critical[i].key for i in compared]
+        wording = [
+            Shortfall(key, self.reference[key], critical[i].unit)
+            for key, i in zip(keys, compared, strict=True)
+        ]
         reasons = []
         for position, codes in zip(positions, rows, strict=True):
             specs = self.index.specs[position]

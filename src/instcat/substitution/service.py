@@ -45,7 +45,7 @@ def _candidates(
     """Candidates as `Candidate` serialises them, built directly (this is the hot path)."""
     index = facts.index
     positions = [index.position[pid] for pid in product_ids]
-    explained = assessment.explain(positions, index.definitions)
+    explained = facts.comparisons_json(assessment, positions)
     return [
         {
             "product": facts.shown[product_id],
