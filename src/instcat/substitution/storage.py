@@ -1,8 +1,11 @@
 """Writing a generated list a category at a time (bulk inserts), and reading pages of it."""
 
+import asyncio
 import gc
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +22,13 @@ from instcat.substitution.compact import (
     expand,
 )
 from instcat.substitution.schemas import Entry, ListCriteria
-from instcat.substitution.snapshot import load_catalogue, load_category, load_shared
+from instcat.substitution.snapshot import (
+    Catalogue,
+    CategoryRows,
+    load_catalogue,
+    load_category,
+    load_shared,
+)
 
 SHARED_FROM = 8  # categories
 IN_LIST_MAX = 5_000  # more reference ids than this: read the list's references whole
@@ -29,10 +38,18 @@ ENTRY_COLUMNS = ("list_id", "position", "category", "product_id", "grade", "data
 REFERENCE_COLUMNS = ("list_id", "product_id", "data")
 
 
+# SQLite binds at most 32,766 parameters per statement (since 3.32).
+SQLITE_PARAMETERS = 32_000
+
+
 async def _insert(
     connection: AsyncConnection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert rows whose JSON is already encoded text: COPY on PostgreSQL, else executemany."""
+    """Insert rows whose JSON is already encoded text: COPY on PostgreSQL; on SQLite a few
+    statements of thousands of rows each, so that its work runs in long stretches without
+    the interpreter lock (one statement per row gives it back and waits for it every row)."""
+    if not rows:
+        return
     if connection.dialect.name == "postgresql":
         # The transaction's own psycopg connection; COPY parses the JSONB text server-side.
         raw = (await connection.get_raw_connection()).driver_connection
@@ -42,9 +59,14 @@ async def _insert(
                 for row in rows:
                     await copy.write_row(row)
         return
-    markers = ", ".join("?" for _ in columns)
-    statement = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({markers})"
-    await connection.exec_driver_sql(statement, rows)
+    group = f"({', '.join('?' for _ in columns)})"
+    per_statement = SQLITE_PARAMETERS // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        statement = (
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES {', '.join([group] * len(chunk))}"
+        )
+        await connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
 
 
 @contextmanager
@@ -72,6 +94,30 @@ async def store_entries(
         return await _store_entries(session, list_id, category_ids, criteria, trial_cutoff)
 
 
+@dataclass
+class _Built:
+    """One category's stored rows, encoded (positions are counted from the category's first)."""
+
+    code: str
+    definitions: list[list[Any]]
+    entries: list[tuple[str, int, str, str]]  # category, product id, grade, data
+    references: list[tuple[int, str]]  # product id, data
+
+
+def _build(rows: CategoryRows, catalogue: Catalogue, criteria: ListCriteria) -> _Built:
+    """Grade one category and encode what is stored of it (pure: runs in a worker thread)."""
+    entries, references = category_entries(rows, catalogue, criteria)
+    return _Built(
+        rows.code,
+        definitions_json(rows.definitions) if entries else [],
+        [
+            (entry["category"], entry["product"]["id"], entry["grade"], encode(entry).decode())
+            for entry in entries
+        ],
+        [(pid, encode(data).decode()) for pid, data in references.items()],
+    )
+
+
 async def _store_entries(
     session: AsyncSession,
     list_id: int,
@@ -86,36 +132,42 @@ async def _store_entries(
     shared = await load_shared(session, trial_cutoff) if len(known) > SHARED_FROM else None
     position = 0
     definitions: dict[str, Any] = {}
-    # Entries are ordered by category code first, so categories are taken in that order.
-    for category_id in sorted(known, key=lambda cid: catalogue.categories[cid][0]):
-        rows = await load_category(session, catalogue, category_id, trial_cutoff, shared)
-        entries, references = category_entries(rows, catalogue, criteria)
-        if not entries:
-            continue
-        definitions[rows.code] = definitions_json(rows.definitions)
-        await _insert(
-            connection,
-            "substitution_entry",
-            ENTRY_COLUMNS,
-            [
-                (
-                    list_id,
-                    position + offset,
-                    entry["category"],
-                    entry["product"]["id"],
-                    entry["grade"],
-                    encode(entry).decode(),
-                )
-                for offset, entry in enumerate(entries)
-            ],
-        )
-        await _insert(
-            connection,
-            "substitution_reference",
-            REFERENCE_COLUMNS,
-            [(list_id, pid, encode(data).decode()) for pid, data in references.items()],
-        )
-        position += len(entries)
+    entry_rows: list[tuple[Any, ...]] = []
+    reference_rows: list[tuple[Any, ...]] = []
+
+    async def store(built: _Built | None, batch: int) -> None:
+        """Take a category's rows, and insert whole batches of rows (all of them at the end,
+        with None): few statements, since each one waits for the lock again."""
+        nonlocal position, entry_rows, reference_rows
+        if built is not None and built.entries:
+            definitions[built.code] = built.definitions
+            entry_rows += [(list_id, position + n, *row) for n, row in enumerate(built.entries)]
+            reference_rows += [(list_id, *row) for row in built.references]
+            position += len(built.entries)
+        for name, columns, rows in (
+            ("substitution_entry", ENTRY_COLUMNS, entry_rows),
+            ("substitution_reference", REFERENCE_COLUMNS, reference_rows),
+        ):
+            if len(rows) >= batch:
+                await _insert(connection, name, columns, rows)
+                rows.clear()
+
+    # A two-stage pipeline: while a worker thread grades and encodes one category, the
+    # database stores the ones before (outside the interpreter lock for most of its work).
+    # Each category is read before the next one is built, never while a build runs.
+    batch = SQLITE_PARAMETERS // len(ENTRY_COLUMNS)
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, thread_name_prefix="instcat-list") as builder:
+        previous: _Built | None = None
+        # Entries are ordered by category code first, so categories are taken in that order.
+        for category_id in sorted(known, key=lambda cid: catalogue.categories[cid][0]):
+            rows = await load_category(session, catalogue, category_id, trial_cutoff, shared)
+            building = loop.run_in_executor(builder, _build, rows, catalogue, criteria)
+            try:
+                await store(previous, batch)
+            finally:
+                previous = await building
+        await store(previous, 1)
     return position, definitions
 
 
