@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +76,20 @@ _OWNER = (
     & (_TABLE.c.key == bindparam("owner_key"))
 )
 _DONE = update(_TABLE).where(_OWNER)
+# A fresh claim in place of the record as it was read (a conditional update, so only one of
+# several concurrent takers wins).
+_TAKE_OVER = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("claim_id"), _TABLE.c.created_at == bindparam("seen_at"))
+    .values(
+        state="in_progress",
+        request_hash=bindparam("request_hash"),
+        created_at=bindparam("created_at"),
+        response_status=None,
+        response_body=null(),
+    )
+    .returning(_TABLE.c.id)
+)
 
 
 async def _claim(
@@ -98,25 +112,34 @@ async def _claim(
             )
         )
     ).scalar()
-    if existing is not None and now - existing.created_at > KEEP_FOR:
-        await session.delete(existing)
-        await session.flush()
-        existing = None
-    if existing is not None:
-        if existing.request_hash != digest:
-            raise Unprocessable("This Idempotency-Key was used with a different request body.")
-        if existing.state == "done":
-            return Outcome(existing.response_status or 200, existing.response_body, True)
-        if now - existing.created_at < STALE_CLAIM:
-            raise Conflict("A request with this Idempotency-Key is still being processed.")
-        existing.created_at = now
-        session.add(existing)
-    else:
-        session.add(
-            IdempotencyRecord(user_id=actor.id or 0, route=route, key=key, request_hash=digest)
-        )
-    # Written now: the work's stored response updates this row with a plain UPDATE.
-    await session.flush()
+    if existing is None:
+        # The claim was deleted meanwhile (expired): claim it afresh, or lose to a racer.
+        if (
+            await session.execute(claim, {**row, "state": "in_progress", "created_at": now})
+        ).first():
+            return None
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+    expired = now - existing.created_at > KEEP_FOR
+    if not expired and existing.request_hash != digest:
+        raise Unprocessable("This Idempotency-Key was used with a different request body.")
+    if not expired and existing.state == "done":
+        return Outcome(existing.response_status or 200, existing.response_body, True)
+    if not expired and now - existing.created_at < STALE_CLAIM:
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+    # An expired record, or a claim abandoned by a request that died: take it over, but only
+    # as it was read. Of concurrent retries that read the same row, the first to update it
+    # wins; on PostgreSQL the others wait for its row lock, then find the row changed.
+    taken = await session.execute(
+        _TAKE_OVER,
+        {
+            "claim_id": existing.id,
+            "seen_at": existing.created_at,
+            "request_hash": digest,
+            "created_at": now,
+        },
+    )
+    if taken.first() is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
     return None
 
 
