@@ -8,7 +8,7 @@ from sqlalchemy import select
 from instcat.catalogue.categories import CategoryService
 from instcat.catalogue.products import ProductService, product_read, product_select
 from instcat.catalogue.schemas import CategoryDetail, ProductRead
-from instcat.catalogue.search import encode_json, product_dicts
+from instcat.catalogue.search import SearchCriteria, encode_json, product_dicts
 from instcat.common import Page
 from instcat.config import Settings
 from instcat.db import Database
@@ -55,19 +55,8 @@ def test_search_pages_validate_and_encode_like_the_page_model(seeded, settings: 
         service = ProductService(db)
         results = []
         for search in searches:
-            criteria: dict[str, Any] = {
-                "q": None,
-                "category": None,
-                "vendor": None,
-                "domestic": None,
-                "status": None,
-                "spec_params": [],
-                "limit": 20,
-                "offset": 0,
-            } | search
-            results.append(
-                (await service.search(**criteria), await service.search_json(**criteria))
-            )
+            criteria = SearchCriteria(limit=20, **search)
+            results.append((await service.search(criteria), await service.search_json(criteria)))
         return results
 
     for document, body in _run(settings, work):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from instcat.cache import read_revision
 from instcat.catalogue.products import product_read, product_select
+from instcat.catalogue.search import SearchCriteria
 from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
@@ -190,24 +191,15 @@ def test_cached_search_and_category_detail_follow_writes_from_another_process(
     from instcat.catalogue.products import ProductService
     from instcat.models import Category
 
-    criteria: dict[str, Any] = {
-        "q": None,
-        "category": "hplc",
-        "vendor": None,
-        "domestic": None,
-        "status": "active",
-        "spec_params": [],
-        "limit": 50,
-        "offset": 0,
-    }
+    criteria = SearchCriteria(category="hplc", status="active", limit=50)
 
     async def run() -> None:
         reader = Database.from_settings(settings)
         writer = Database.from_settings(settings)
         try:
             products, categories = ProductService(reader), CategoryService(reader)
-            before = json.loads(await products.search_json(**criteria))
-            assert json.loads(await products.search_json(**criteria)) == before  # cached
+            before = json.loads(await products.search_json(criteria))
+            assert json.loads(await products.search_json(criteria)) == before  # cached
             detail = json.loads(await categories.detail_json("hplc"))
             gone = before["items"][0]["id"]
             async with writer.write() as session:
@@ -218,7 +210,7 @@ def test_cached_search_and_category_detail_follow_writes_from_another_process(
                     await session.execute(select(Category).where(Category.code == "hplc"))
                 ).scalar_one()
                 category.name_en = "Liquid chromatography (HPLC)"
-            after = json.loads(await products.search_json(**criteria))
+            after = json.loads(await products.search_json(criteria))
             assert after["total"] == before["total"] - 1
             assert gone not in [p["id"] for p in after["items"]]
             renamed = json.loads(await categories.detail_json("hplc"))
@@ -250,11 +242,8 @@ async def _compare_searches(db: Database, rounds: int) -> int:
         by_category.setdefault(product.category_id, []).append(product)
     compared = 0
     revision = await db.revision()
-    criteria = {"q": None, "vendor": None, "domestic": None, "status": None, "spec_params": []}
     # A search never loads category indexes itself (alternatives do): until then, SQL answers.
-    assert (
-        await search_in_memory(db, revision, category="hplc", limit=5, offset=0, **criteria) is None
-    )
+    assert await search_in_memory(db, revision, SearchCriteria(category="hplc", limit=5)) is None
     async with db.read() as session:
         for category_id in codes:
             await category_facts(db, session, category_id, revision)
@@ -274,22 +263,20 @@ async def _compare_searches(db: Database, rounds: int) -> int:
                 params.append((f"spec.{spec.key}.includes", ",".join(members).upper()))
             elif spec.kind == "text":
                 params.append((f"spec.{spec.key}.eq", f" {value} "))
-        criteria = {
-            "q": None,
+        criteria = SearchCriteria(
             # Now and then the parent, whose search includes its subcategories.
-            "category": codes[
+            category=codes[
                 parents[category_id] if parents[category_id] and r.random() < 0.3 else category_id
             ],
-            "vendor": None,
-            "domestic": r.choice([None, True, False]),
-            "status": r.choice([None, "active", "discontinued"]),
-            "spec_params": params,
-            "limit": r.choice([1, 5, 50]),
-            "offset": r.choice([0, 0, 3]),
-        }
+            domestic=r.choice([None, True, False]),
+            status=r.choice([None, "active", "discontinued"]),
+            spec_params=tuple(params),
+            limit=r.choice([1, 5, 50]),
+            offset=r.choice([0, 0, 3]),
+        )
         async with db.engine.connect() as connection:
-            expected = await search_page(connection, **criteria)
-        fast = await search_in_memory(db, revision, **criteria)
+            expected = await search_page(connection, criteria)
+        fast = await search_in_memory(db, revision, criteria)
         assert fast is not None
         assert json.loads(fast) == json.loads(json.dumps(expected)), criteria
         compared += 1

@@ -23,6 +23,7 @@ from instcat.catalogue.schemas import (
     VendorRead,
     VendorUpdate,
 )
+from instcat.catalogue.search import SearchCriteria
 from instcat.catalogue.vendors import VendorService
 from instcat.common import DEFAULT_PAGE, ETAG_HEADER, Page, etag_for
 from instcat.deps import provide_service
@@ -218,16 +219,17 @@ class ProductController(Controller):
         offset: Offset = 0,
     ) -> Response[Page[ProductRead]]:
         """Search and filter products, including by spec values."""
-        body = await products.search_json(
+        criteria = SearchCriteria(
             q=q,
             category=category,
             vendor=vendor,
             domestic=domestic,
             status=status,
-            spec_params=request.query_params.multi_items(),
+            spec_params=tuple(request.query_params.multi_items()),
             limit=limit,
             offset=offset,
         )
+        body = await products.search_json(criteria)
         return Response(body)  # type: ignore[arg-type]  # already the JSON of the Page
 
     @get("/{product_id:int}", responses=problem_responses(404), response_headers=ETAG_HEADER)

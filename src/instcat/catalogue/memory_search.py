@@ -12,7 +12,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from instcat.catalogue.search import subtree_with_specs
+from instcat.catalogue.search import SearchCriteria, subtree_with_specs
 from instcat.catalogue.specs import SpecFilter, index_rows, parse_filters
 from instcat.db import Database
 from instcat.errors import InvalidInput
@@ -99,24 +99,15 @@ def matching_ids(
 
 
 async def search_in_memory(
-    db: Database,
-    revision: int | None,
-    *,
-    q: str | None,
-    category: str | None,
-    vendor: str | None,
-    domestic: bool | None,
-    status: str | None,
-    spec_params: Iterable[tuple[str, str]],
-    limit: int,
-    offset: int,
+    db: Database, revision: int | None, criteria: SearchCriteria
 ) -> bytes | None:
     """A category search (no text, no vendor) answered from the category indexes that
     alternatives keep, when they are loaded for the current revision; None when the SQL
     search must answer. A search never loads an index itself: loading one holds the event
     loop for up to a second, and while writes keep changing the revision it would be
     loaded again and again."""
-    if q or vendor or not category or revision is None:
+    category, status, domestic = criteria.category, criteria.status, criteria.domestic
+    if criteria.q or criteria.vendor or not category or revision is None:
         return None
     subtree = db.indexes.get(("category-subtree", category), revision)
     if subtree is None:
@@ -124,7 +115,7 @@ async def search_in_memory(
             subtree = await subtree_with_specs(connection, category)
         db.indexes.put(("category-subtree", category), revision, subtree)
     category_ids, definitions = subtree
-    filters, errors = parse_filters(spec_params, definitions)
+    filters, errors = parse_filters(criteria.spec_params, definitions)
     if errors:
         raise InvalidInput("Invalid spec filter.", errors)
     loaded = [db.indexes.get(("category-facts", cid), revision) for cid in category_ids]
@@ -145,6 +136,7 @@ async def search_in_memory(
         found.append(ids)
         owners.append(np.full(len(ids), number))
     ids, owner = np.concatenate(found), np.concatenate(owners)
+    limit, offset = criteria.limit, criteria.offset
     order = np.argsort(ids, kind="stable")[offset:][:limit]
     page = [loaded[int(owner[i])].shown[int(ids[i])] for i in order]
     return msgspec.json.encode({"items": page, "total": len(ids), "limit": limit, "offset": offset})

@@ -1,6 +1,5 @@
 """Products: specs checked against their category, search and spec filters."""
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
@@ -10,10 +9,10 @@ from instcat.auth import Actor
 from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
 from instcat.catalogue.memory_search import search_in_memory
 from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
-from instcat.catalogue.search import encode_json, search_page
+from instcat.catalogue.search import SearchCriteria, encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
-from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.common import audit, check_if_match, lost_race
 from instcat.db import Database
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
@@ -71,52 +70,26 @@ class ProductService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def search(
-        self,
-        *,
-        q: str | None,
-        category: str | None,
-        vendor: str | None,
-        domestic: bool | None,
-        status: str | None,
-        spec_params: Iterable[tuple[str, str]],
-        limit: int,
-        offset: int,
-    ) -> dict[str, Any]:
+    async def search(self, criteria: SearchCriteria) -> dict[str, Any]:
         """Products by search text, category (with subcategories), vendor, origin and specs.
 
         The result is the JSON of a Page[ProductRead], built without per-row models.
         """
         async with self.db.engine.connect() as connection:
-            return await search_page(
-                connection,
-                q=q,
-                category=category,
-                vendor=vendor,
-                domestic=domestic,
-                status=status,
-                spec_params=spec_params,
-                limit=limit,
-                offset=offset,
-            )
+            return await search_page(connection, criteria)
 
-    async def search_json(self, **criteria: Any) -> bytes:
+    async def search_json(self, criteria: SearchCriteria) -> bytes:
         """`search()` encoded once, and kept for as long as the data revision stays (the
         answer is the same for every caller)."""
-        criteria["spec_params"] = tuple(criteria["spec_params"])
 
         async def compute(revision: int | None) -> bytes:
-            body = await search_in_memory(self.db, revision, **criteria)
+            body = await search_in_memory(self.db, revision, criteria)
             if body is None:
                 async with self.db.engine.connect() as connection:
-                    body = encode_json(await search_page(connection, **criteria))
+                    body = encode_json(await search_page(connection, criteria))
             return body
 
-        return await self.db.answer(("product-search", *sorted(criteria.items())), compute)
-
-    async def list_products(self, **criteria: Any) -> Page[ProductRead]:
-        """`search()` as a validated Page, for callers that want models."""
-        return Page[ProductRead].model_validate(await self.search(**criteria))
+        return await self.db.answer(("product-search", criteria), compute)
 
     async def get(self, product_id: int) -> ProductRead:
         async with self.db.read() as session:

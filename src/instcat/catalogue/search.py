@@ -5,6 +5,7 @@ same values), so a page can be encoded once without building a pydantic model pe
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from instcat.catalogue.specs import SpecDef, SpecFilter, parse_filters
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
+from instcat.common import DEFAULT_PAGE
 from instcat.errors import InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition, Vendor
 from instcat.text import like_pattern, query_forms
@@ -247,42 +249,51 @@ def _filter_params(filters: list[SpecFilter], params: dict[str, Any]) -> tuple[A
     return tuple(shape)
 
 
-async def search_page(
-    connection: AsyncConnection,
-    *,
-    q: str | None,
-    category: str | None,
-    vendor: str | None,
-    domestic: bool | None,
-    status: str | None,
-    spec_params: Iterable[tuple[str, str]],
-    limit: int,
-    offset: int,
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class SearchCriteria:
+    """What a product search asks for: text, category (with subcategories), vendor, origin,
+    status, spec filters as query parameters (`spec.<key>.<op>`), and the page. Hashable,
+    so that it keys cached answers."""
+
+    q: str | None = None
+    category: str | None = None
+    vendor: str | None = None
+    domestic: bool | None = None
+    status: str | None = None
+    spec_params: tuple[tuple[str, str], ...] = ()
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec_params", tuple(tuple(p) for p in self.spec_params))
+
+
+async def search_page(connection: AsyncConnection, criteria: SearchCriteria) -> dict[str, Any]:
     """One page of a product search as the JSON of a Page[ProductRead]."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "vendor": vendor}
-    if category:
-        params["ids"], definitions = await subtree_with_specs(connection, category)
+    c = criteria
+    params: dict[str, Any] = {"limit": c.limit, "offset": c.offset, "vendor": c.vendor}
+    if c.category:
+        params["ids"], definitions = await subtree_with_specs(connection, c.category)
     else:
         definitions = await spec_defs(connection, None)
-    filters, errors = parse_filters(spec_params, definitions)
+    filters, errors = parse_filters(c.spec_params, definitions)
     if errors:
         raise InvalidInput("Invalid spec filter.", errors)
-    forms = query_forms(q) if q else []
+    forms = query_forms(c.q) if c.q else []
     for j, form in enumerate(forms):
         params[f"q{j}"] = like_pattern(form)
-    params["status"] = status
+    params["status"] = c.status
     shape = _Shape(
-        categories=bool(category),
+        categories=bool(c.category),
         filters=_filter_params(filters, params),
         forms=len(forms),
-        status=bool(status),
-        vendor=bool(vendor),
-        domestic=domestic,
+        status=bool(c.status),
+        vendor=bool(c.vendor),
+        domestic=c.domestic,
     )
     counted, rows = _statements(shape)
     total = (await connection.execute(counted, params)).scalar_one()
     items: list[dict[str, Any]] = []
-    if total > offset:
+    if total > c.offset:
         items = [product_dict(row) for row in await connection.execute(rows, params)]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return {"items": items, "total": total, "limit": c.limit, "offset": c.offset}
