@@ -119,13 +119,13 @@ async def _claim(
         ).first():
             return None
         raise Conflict("A request with this Idempotency-Key is still being processed.")
-    expired = now - existing.created_at > KEEP_FOR
-    if not expired and existing.request_hash != digest:
-        raise Unprocessable("This Idempotency-Key was used with a different request body.")
-    if not expired and existing.state == "done":
-        return Outcome(existing.response_status or 200, existing.response_body, True)
-    if not expired and now - existing.created_at < STALE_CLAIM:
-        raise Conflict("A request with this Idempotency-Key is still being processed.")
+    if now - existing.created_at <= KEEP_FOR:  # an expired record is simply taken over
+        if existing.request_hash != digest:
+            raise Unprocessable("This Idempotency-Key was used with a different request body.")
+        if existing.state == "done":
+            return Outcome(existing.response_status or 200, existing.response_body, True)
+        if now - existing.created_at < STALE_CLAIM:
+            raise Conflict("A request with this Idempotency-Key is still being processed.")
     # An expired record, or a claim abandoned by a request that died: take it over, but only
     # as it was read. Of concurrent retries that read the same row, the first to update it
     # wins; on PostgreSQL the others wait for its row lock, then find the row changed.
