@@ -11,7 +11,7 @@ import pytest
 from instcat.catalogue.specs import SpecDef
 from instcat.substitution.grading import TrialEvidence, grade
 from instcat.substitution.index import CategoryFacts
-from instcat.substitution.ranking import EXCLUDED, GRADE_OF_CODE, CategoryIndex
+from instcat.substitution.ranking import CategoryIndex
 
 DEFINITIONS = [
     SpecDef("pressure", "number", "higher_better", critical=True, unit="bar"),
@@ -60,13 +60,12 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
     trials = _trials(r, 60)
     index = CategoryIndex.build(DEFINITIONS, products, trials, {})
     for position, (reference_id, reference, *_) in enumerate(products):
-        among, codes = index.grade_codes(reference, rule)
+        assessment = index.assess(reference, rule)
         for i, (pid, specs, *_) in enumerate(products):
-            if not among[i]:
+            if not assessment.among[i]:
                 continue
             verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
-            got = None if codes[i] == EXCLUDED else GRADE_OF_CODE[codes[i]]
-            assert got == verdict.grade, (position, pid, specs, reference)
+            assert assessment.grade(i) == verdict.grade, (position, pid, specs, reference)
 
 
 def _facts(index: CategoryIndex) -> CategoryFacts:

@@ -204,11 +204,6 @@ class CategoryIndex:
         codes = np.where(short_critical, EXCLUDED, codes)
         return Assessment(self, reference, among, codes, meets, usable)
 
-    def grade_codes(self, reference: Mapping[str, Any], rule: str) -> tuple[Bools, npt.NDArray]:
-        """(candidate mask, grade code per product: 0 A, 1 B, 2 C, 3 not a substitute)."""
-        assessment = self.assess(reference, rule)
-        return assessment.among, assessment.codes
-
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
