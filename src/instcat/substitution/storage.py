@@ -138,11 +138,11 @@ async def _store_entries(
     async def store(built: _Built | None, batch: int) -> None:
         """Take a category's rows, and insert whole batches of rows (all of them at the end,
         with None): few statements, since each one waits for the lock again."""
-        nonlocal position, entry_rows, reference_rows
+        nonlocal position
         if built is not None and built.entries:
             definitions[built.code] = built.definitions
-            entry_rows += [(list_id, position + n, *row) for n, row in enumerate(built.entries)]
-            reference_rows += [(list_id, *row) for row in built.references]
+            entry_rows.extend((list_id, position + n, *row) for n, row in enumerate(built.entries))
+            reference_rows.extend((list_id, *row) for row in built.references)
             position += len(built.entries)
         for name, columns, rows in (
             ("substitution_entry", ENTRY_COLUMNS, entry_rows),
