@@ -3,6 +3,8 @@ reference implementation, and cached answers follow writes made by another proce
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -94,10 +96,8 @@ def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> 
     """A write in one process changes the revision that every other process checks."""
 
     async def run() -> None:
-        reader = Database.from_settings(settings)
-        writer = Database.from_settings(settings)
-        service = AlternativesService(reader)
-        try:
+        async with two_processes(settings) as (reader, writer):
+            service = AlternativesService(reader)
             before = json.loads(await service.for_reference(15, "vendor", EVERYTHING))
             async with reader.read() as session:
                 revision = await read_revision(session)
@@ -113,9 +113,6 @@ def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> 
             async with reader.read() as session:
                 row = (await session.execute(product_select().where(Product.id == candidate))).one()
                 assert product_read(row).status == "discontinued"
-        finally:
-            await reader.dispose()
-            await writer.dispose()
 
     asyncio.run(run())
 
@@ -124,10 +121,8 @@ def test_concurrent_revision_reads_share_round_trips_yet_see_every_earlier_commi
     seeded: Any, settings: Settings
 ) -> None:
     async def run() -> None:
-        reader = Database.from_settings(settings)
-        writer = Database.from_settings(settings)
-        sent = 0
-        try:
+        async with two_processes(settings) as (reader, writer):
+            sent = 0
             if reader.revision._pg_url is not None:  # round trips are shared on PostgreSQL
                 read_once = reader.revision._read_postgres
 
@@ -153,9 +148,6 @@ def test_concurrent_revision_reads_share_round_trips_yet_see_every_earlier_commi
                 after = await asyncio.gather(*(reader.revision() for _ in range(20)))
                 assert set(after) == {committed}
                 await asyncio.gather(*in_flight)
-        finally:
-            await reader.dispose()
-            await writer.dispose()
 
     asyncio.run(run())
 
@@ -179,6 +171,17 @@ def test_closing_the_revision_reader_leaves_no_request_waiting(
     asyncio.run(run())
 
 
+@asynccontextmanager
+async def two_processes(settings: Settings) -> AsyncIterator[tuple[Database, Database]]:
+    """Two `Database` objects on one database, as two server processes would hold them."""
+    first, second = Database.from_settings(settings), Database.from_settings(settings)
+    try:
+        yield first, second
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
 async def read_revision_now(db: Database) -> int | None:
     async with db.read() as session:
         return await read_revision(session)
@@ -194,9 +197,7 @@ def test_cached_search_and_category_detail_follow_writes_from_another_process(
     criteria = SearchCriteria(category="hplc", status="active", limit=50)
 
     async def run() -> None:
-        reader = Database.from_settings(settings)
-        writer = Database.from_settings(settings)
-        try:
+        async with two_processes(settings) as (reader, writer):
             products, categories = ProductService(reader), CategoryService(reader)
             before = json.loads(await products.search_json(criteria))
             assert json.loads(await products.search_json(criteria)) == before  # cached
@@ -215,9 +216,6 @@ def test_cached_search_and_category_detail_follow_writes_from_another_process(
             assert gone not in [p["id"] for p in after["items"]]
             renamed = json.loads(await categories.detail_json("hplc"))
             assert renamed["name_en"] == "Liquid chromatography (HPLC)" != detail["name_en"]
-        finally:
-            await reader.dispose()
-            await writer.dispose()
 
     asyncio.run(run())
 
