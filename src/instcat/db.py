@@ -159,6 +159,30 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession | None]:
+        """A read-only session whose reads all see one snapshot, to read beside a write
+        transaction on a connection of its own; None when the database has no second
+        connection to read it from (in-memory SQLite: read on the writer's session then).
+
+        On PostgreSQL the snapshot is a read-only repeatable-read transaction. On SQLite
+        every read transaction is one snapshot, and while a writer holds the write lock it
+        is the data that writer sees, less the writer's own changes.
+        """
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
+            yield None
+            return
+        async with self.read_sessions() as session:
+            if url.get_backend_name() == "postgresql":
+                await session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            yield session
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error.
 

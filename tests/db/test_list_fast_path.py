@@ -2,16 +2,20 @@
 spec-by-spec reference (`grading.grade`, `build.build_entries`) on a generated catalogue."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from instcat.auth import SYSTEM
 from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
-from instcat.models import Category
+from instcat.models import Category, SubstitutionList
+from instcat.substitution import storage
 from instcat.substitution.alternatives import candidates_of, references
 from instcat.substitution.build import build_entries
 from instcat.substitution.evidence import load_evidence
@@ -93,10 +97,10 @@ CRITERIA: list[dict[str, Any]] = [
 ]
 
 
-async def _lists_agree(db: Database) -> int:
+async def _lists_agree(db: Database, criteria_list: list[dict[str, Any]] = CRITERIA) -> int:
     service = ListService(db)
     compared = 0
-    for number, extra in enumerate(CRITERIA):
+    for number, extra in enumerate(criteria_list):
         criteria = ListCriteria(label=f"fast path {number}", **extra)
         async with db.read() as session:
             ids = list(
@@ -129,3 +133,76 @@ def test_generated_lists_equal_the_reference_build(settings: Settings) -> None:
             await db.dispose()
 
     assert asyncio.run(run()) > 50
+
+
+@asynccontextmanager
+async def _no_snapshot() -> AsyncIterator[None]:
+    yield None  # as for in-memory SQLite: the evidence is read on the writer's connection
+
+
+def test_lists_read_on_the_writers_own_connection_equal_the_reference_build(
+    settings: Settings,
+) -> None:
+    async def run() -> int:
+        db = await _generated(settings)
+        db.snapshot = _no_snapshot  # type: ignore[method-assign]
+        try:
+            return await _lists_agree(db, CRITERIA[:2])
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 50
+
+
+@pytest.mark.parametrize("own_connection", [False, True], ids=["reader", "writer-only"])
+def test_a_category_that_fails_to_build_fails_the_list_and_stores_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, own_connection: bool
+) -> None:
+    built: list[str] = []
+    real_build = storage._build
+
+    def failing_build(*args: Any) -> Any:
+        built.append(args[0].code)
+        if len(built) == 3:
+            raise RuntimeError("grading failed")
+        return real_build(*args)
+
+    monkeypatch.setattr(storage, "_build", failing_build)
+
+    async def run() -> int:
+        db = await _generated(settings)
+        if own_connection:
+            db.snapshot = _no_snapshot  # type: ignore[method-assign]
+        try:
+            with pytest.raises(RuntimeError, match="grading failed"):
+                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
+            async with db.read() as session:
+                return len((await session.execute(select(SubstitutionList.id))).all())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) == 0
+    assert len(built) == 3  # nothing was built after the failure
+
+
+def test_a_snapshot_session_keeps_seeing_the_data_as_it_first_read_it(
+    settings: Settings,
+) -> None:
+    async def run() -> tuple[str, str]:
+        db = await _generated(settings)
+        try:
+            async with db.snapshot() as reader:
+                assert reader is not None
+                name = select(Category.name_en).order_by(Category.code).limit(1)
+                before = (await reader.execute(name)).scalar_one()
+                async with db.write() as session:
+                    await session.execute(update(Category).values(name_en="Renamed"))
+                after = (await reader.execute(name)).scalar_one()
+                assert after == before
+            async with db.read() as session:
+                return before, (await session.execute(name)).scalar_one()
+        finally:
+            await db.dispose()
+
+    before, now = asyncio.run(run())
+    assert before != "Renamed" and now == "Renamed"

@@ -84,9 +84,11 @@ class ListService:
                 session.add(row)
                 await session.flush()
                 list_id = row.id or 0
-                count, definitions = await store_entries(
-                    session, list_id, category_ids, criteria, cutoff
-                )
+                # The evidence is read on a connection of its own, as one snapshot.
+                async with self.db.snapshot() as reader:
+                    count, definitions = await store_entries(
+                        session, list_id, category_ids, criteria, cutoff, reader
+                    )
                 row.entry_count = count
                 row.spec_definitions = definitions
                 await session.flush()

@@ -2,9 +2,9 @@
 
 import asyncio
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -88,10 +88,18 @@ async def store_entries(
     category_ids: list[int],
     criteria: ListCriteria,
     trial_cutoff: date | None,
+    reader: AsyncSession | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Grade and store every entry of the list; the entry count and the definitions used."""
+    """Grade and store every entry of the list; the entry count and the definitions used.
+
+    With a `reader` (a session on a connection of its own, `Database.snapshot`), the
+    evidence is read there while the entries go in on `session`'s connection: the next
+    categories are read and graded while the database stores the ones before.
+    """
     with _no_cycle_collection():
-        return await _store_entries(session, list_id, category_ids, criteria, trial_cutoff)
+        return await _store_entries(
+            session, reader or session, list_id, category_ids, criteria, trial_cutoff
+        )
 
 
 @dataclass
@@ -118,56 +126,115 @@ def _build(rows: CategoryRows, catalogue: Catalogue, criteria: ListCriteria) -> 
     )
 
 
+BUILT_AHEAD = 4  # categories graded and waiting to be stored, at most
+
+Read = Callable[[int], Awaitable[CategoryRows]]
+Build = Callable[[CategoryRows], _Built]
+
+
+async def _in_turns(order: list[int], read: Read, build: Build) -> AsyncIterator[_Built]:
+    """Categories built in a worker thread, each one handed on while the next is built.
+    Each category is read before the next one is built, never while a build runs: the
+    two would only wait for the interpreter lock in turn."""
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, thread_name_prefix="instcat-list") as builder:
+        previous: _Built | None = None
+        for category_id in order:
+            building = loop.run_in_executor(builder, build, await read(category_id))
+            try:
+                if previous is not None:
+                    yield previous
+            finally:
+                previous = await building
+        if previous is not None:
+            yield previous
+
+
+async def _ahead(
+    order: list[int], read: Read, build: Build, queue: "asyncio.Queue[_Built | Exception | None]"
+) -> None:
+    """Fill the queue with built categories (None at the end, or the error that stopped it)."""
+    try:
+        async with aclosing(_in_turns(order, read, build)) as categories:
+            async for built in categories:
+                await queue.put(built)
+    except Exception as error:
+        await queue.put(error)
+    else:
+        await queue.put(None)
+
+
+async def _taken(queue: "asyncio.Queue[_Built | Exception | None]") -> AsyncIterator[_Built]:
+    while (item := await queue.get()) is not None:
+        if isinstance(item, Exception):
+            raise item
+        yield item
+
+
 async def _store_entries(
     session: AsyncSession,
+    reader: AsyncSession,
     list_id: int,
     category_ids: list[int],
     criteria: ListCriteria,
     trial_cutoff: date | None,
 ) -> tuple[int, dict[str, Any]]:
-    connection = await session.connection()
-    catalogue = await load_catalogue(session, category_ids)
+    catalogue = await load_catalogue(reader, category_ids)
     known = [cid for cid in category_ids if cid in catalogue.categories]
     # Many categories: one pass over trials and feedback beats a join per category.
-    shared = await load_shared(session, trial_cutoff) if len(known) > SHARED_FROM else None
+    shared = await load_shared(reader, trial_cutoff) if len(known) > SHARED_FROM else None
+    # Entries are ordered by category code first, so categories are taken in that order.
+    order = sorted(known, key=lambda cid: catalogue.categories[cid][0])
+
+    async def read(category_id: int) -> CategoryRows:
+        return await load_category(reader, catalogue, category_id, trial_cutoff, shared)
+
+    def build(rows: CategoryRows) -> _Built:
+        return _build(rows, catalogue, criteria)
+
+    connection = await session.connection()
+    if reader is session:
+        # One connection: reading the next category waits for the inserts before it.
+        async with aclosing(_in_turns(order, read, build)) as categories:
+            return await _store_built(connection, list_id, categories)
+    # Two connections: reading and grading run ahead while the database stores.
+    queue: asyncio.Queue[_Built | Exception | None] = asyncio.Queue(BUILT_AHEAD)
+    producer = asyncio.create_task(_ahead(order, read, build, queue))
+    try:
+        return await _store_built(connection, list_id, _taken(queue))
+    finally:
+        producer.cancel()
+        with suppress(asyncio.CancelledError):
+            await producer
+
+
+async def _store_built(
+    connection: AsyncConnection, list_id: int, categories: AsyncIterator[_Built]
+) -> tuple[int, dict[str, Any]]:
+    """Insert the built categories' rows in list order, in batches of thousands of rows (each
+    statement waits for the interpreter lock again); the entry count and the definitions."""
     position = 0
     definitions: dict[str, Any] = {}
     entry_rows: list[tuple[Any, ...]] = []
     reference_rows: list[tuple[Any, ...]] = []
-
-    async def store(built: _Built | None, batch: int) -> None:
-        """Take a category's rows, and insert whole batches of rows (all of them at the end,
-        with None): few statements, since each one waits for the lock again."""
-        nonlocal position
-        if built is not None and built.entries:
-            definitions[built.code] = built.definitions
-            entry_rows.extend((list_id, position + n, *row) for n, row in enumerate(built.entries))
-            reference_rows.extend((list_id, *row) for row in built.references)
-            position += len(built.entries)
-        for name, columns, rows in (
-            ("substitution_entry", ENTRY_COLUMNS, entry_rows),
-            ("substitution_reference", REFERENCE_COLUMNS, reference_rows),
-        ):
+    batch = SQLITE_PARAMETERS // len(ENTRY_COLUMNS)
+    tables = (
+        ("substitution_entry", ENTRY_COLUMNS, entry_rows),
+        ("substitution_reference", REFERENCE_COLUMNS, reference_rows),
+    )
+    async for built in categories:
+        if not built.entries:
+            continue
+        definitions[built.code] = built.definitions
+        entry_rows.extend((list_id, position + n, *row) for n, row in enumerate(built.entries))
+        reference_rows.extend((list_id, *row) for row in built.references)
+        position += len(built.entries)
+        for name, columns, rows in tables:
             if len(rows) >= batch:
                 await _insert(connection, name, columns, rows)
                 rows.clear()
-
-    # A two-stage pipeline: while a worker thread grades and encodes one category, the
-    # database stores the ones before (outside the interpreter lock for most of its work).
-    # Each category is read before the next one is built, never while a build runs.
-    batch = SQLITE_PARAMETERS // len(ENTRY_COLUMNS)
-    loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(1, thread_name_prefix="instcat-list") as builder:
-        previous: _Built | None = None
-        # Entries are ordered by category code first, so categories are taken in that order.
-        for category_id in sorted(known, key=lambda cid: catalogue.categories[cid][0]):
-            rows = await load_category(session, catalogue, category_id, trial_cutoff, shared)
-            building = loop.run_in_executor(builder, _build, rows, catalogue, criteria)
-            try:
-                await store(previous, batch)
-            finally:
-                previous = await building
-        await store(previous, 1)
+    for name, columns, rows in tables:
+        await _insert(connection, name, columns, rows)
     return position, definitions
 
 
