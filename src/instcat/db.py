@@ -1,11 +1,13 @@
 """Engine and session setup, SQLite pragmas and write transactions."""
 
 import asyncio
+import logging
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -20,7 +22,12 @@ from instcat.cache import AnswerCache, RevisionReader, bump_revision
 from instcat.config import Settings, sqlite_file
 from instcat.file_lock import FileLock
 
+logger = logging.getLogger("instcat.db")
+
 IMMEDIATE = "instcat_immediate"
+# Set on a pooled SQLite connection whose automatic checkpoints are held back (the value
+# to restore when it goes back to the pool).
+_HELD_CHECKPOINTS = "instcat_held_checkpoints"
 # How long a writer waits for its turn in this process before it leaves the waiting to
 # SQLite's own busy timeout (as long again), as all writers did before the turns existed.
 WRITER_TURN_TIMEOUT = 30.0
@@ -39,6 +46,16 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A connection whose commit left its checkpoint to the background (see
+        # `checkpoint_later`) checkpoints automatically again before anyone else uses it.
+        pages = record.info.pop(_HELD_CHECKPOINTS, None)
+        if pages is not None and dbapi_connection is not None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+            cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -106,6 +123,14 @@ class WriterTurns:
 
 
 _BOOKKEEPING_ONLY = "instcat_bookkeeping_only"
+_CHECKPOINT_LATER = "instcat_checkpoint_later"
+
+
+def checkpoint_later(session: AsyncSession) -> None:
+    """Mark a write transaction as large: on SQLite its commit does not wait to copy its
+    write-ahead log into the database (a checkpoint), which runs right after it instead,
+    in the background. Other writers' commits still checkpoint as usual."""
+    session.info[_CHECKPOINT_LATER] = True
 
 
 def bookkeeping_only(session: AsyncSession) -> None:
@@ -133,6 +158,8 @@ class Database:
     hints: dict[Any, Any] = field(default_factory=dict)
     # The data revision that cached answers are checked against.
     revision: RevisionReader = field(init=False)
+    # Checkpoints left to run after a large commit (`checkpoint_later`).
+    _checkpoints: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.revision = RevisionReader(self.engine)
@@ -195,10 +222,46 @@ class Database:
             if self.writer_turns is not None:
                 await stack.enter_async_context(self.writer_turns.turn())
             session = await stack.enter_async_context(self.write_sessions())
+            stack.push_async_exit(partial(self._after_commit, session))
             await stack.enter_async_context(session.begin())
             yield session
             if not session.info.get(_BOOKKEEPING_ONLY):
                 await bump_revision(session)
+            if session.info.get(_CHECKPOINT_LATER) and self.writer_turns is not None:
+                await self._hold_checkpoints(session)
+
+    async def _hold_checkpoints(self, session: AsyncSession) -> None:
+        """Turn this connection's automatic checkpoint off for the commit to come (it is
+        turned back on when the connection returns to the pool)."""
+        fairy = await (await session.connection()).get_raw_connection()
+        raw = fairy.driver_connection
+        async with raw.execute("PRAGMA wal_autocheckpoint") as cursor:  # type: ignore[union-attr]
+            (pages,) = await cursor.fetchone()
+        fairy.info[_HELD_CHECKPOINTS] = pages
+        async with raw.execute("PRAGMA wal_autocheckpoint=0"):  # type: ignore[union-attr]
+            pass
+        session.info[_CHECKPOINT_LATER] = "held"
+
+    async def _after_commit(
+        self, session: AsyncSession, error_type: type[BaseException] | None, *_: Any
+    ) -> bool:
+        """After a commit whose checkpoint was held back, start it in the background."""
+        if error_type is None and session.info.get(_CHECKPOINT_LATER) == "held":
+            task = asyncio.get_running_loop().create_task(self._checkpoint())
+            self._checkpoints.add(task)
+            task.add_done_callback(self._checkpoints.discard)
+        return False  # never swallows the error
+
+    async def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database without blocking readers or writers
+        (what an automatic checkpoint does), on a connection of its own."""
+        try:
+            async with self.engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).driver_connection
+                async with raw.execute("PRAGMA wal_checkpoint(PASSIVE)"):  # type: ignore[union-attr]
+                    pass
+        except Exception:  # the next commit's automatic checkpoint does it then
+            logger.warning("A background checkpoint failed.", exc_info=True)
 
     async def answer(
         self, key: Hashable, compute: Callable[[int | None], Awaitable[bytes]]
@@ -213,5 +276,9 @@ class Database:
         return body  # type: ignore[no-any-return]
 
     async def dispose(self) -> None:
+        loop = asyncio.get_running_loop()
+        pending = [task for task in self._checkpoints if task.get_loop() is loop]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         await self.revision.close()
         await self.engine.dispose()

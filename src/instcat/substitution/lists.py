@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer
 
 from instcat.auth import Actor
 from instcat.common import DEFAULT_PAGE, Page, audit
-from instcat.db import Database
+from instcat.db import Database, checkpoint_later
 from instcat.errors import Conflict, NotFound
 from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
@@ -66,6 +66,9 @@ class ListService:
                 )
                 if taken.first():
                     raise Conflict(f"A list labelled {criteria.label!r} already exists.")
+                # Lists run to a hundred megabytes: copying them into the database file
+                # is left to run after the answer.
+                checkpoint_later(session)
                 category_ids = await category_ids_for(session, criteria.categories)
                 cutoff = (
                     months_before(today, criteria.max_trial_age_months)
