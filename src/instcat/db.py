@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -186,28 +186,35 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[AsyncSession | None]:
-        """A read-only session whose reads all see one snapshot, to read beside a write
-        transaction on a connection of its own; None when the database has no second
-        connection to read it from (in-memory SQLite: read on the writer's session then).
+    async def snapshot(self, sessions: int = 1) -> AsyncIterator[list[AsyncSession] | None]:
+        """Read-only sessions whose reads all see one snapshot of the data, each on a
+        connection of its own (to read beside a write transaction, or several reads at
+        once); None when the database has no second connection to read from (in-memory
+        SQLite: read on the writer's session then).
 
-        On PostgreSQL the snapshot is a read-only repeatable-read transaction. On SQLite
-        every read transaction is one snapshot, and while a writer holds the write lock it
-        is the data that writer sees, less the writer's own changes.
+        On PostgreSQL the first session is a read-only repeatable-read transaction and the
+        others import its snapshot. On SQLite each session's read transaction starts here,
+        one after the other: while the caller holds the write lock (or no one writes) they
+        are all the data the caller sees, less its own changes.
         """
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
             yield None
             return
-        async with self.read_sessions() as session:
+        async with AsyncExitStack() as stack:
+            readers = [
+                await stack.enter_async_context(self.read_sessions()) for _ in range(sessions)
+            ]
             if url.get_backend_name() == "postgresql":
-                await session.connection(
-                    execution_options={
-                        "isolation_level": "REPEATABLE READ",
-                        "postgresql_readonly": True,
-                    }
-                )
-            yield session
+                options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                first, *others = [await r.connection(execution_options=options) for r in readers]
+                exported = (await first.exec_driver_sql("SELECT pg_export_snapshot()")).scalar()
+                for other in others:
+                    await other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{exported}'")
+            else:
+                for reader in readers:  # each read transaction (snapshot) starts here
+                    await reader.execute(text("SELECT 1 FROM sqlite_master LIMIT 1"))
+            yield readers
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

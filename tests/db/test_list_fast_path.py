@@ -136,7 +136,7 @@ def test_generated_lists_equal_the_reference_build(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def _no_snapshot() -> AsyncIterator[None]:
+async def _no_snapshot(sessions: int = 1) -> AsyncIterator[None]:
     yield None  # as for in-memory SQLite: the evidence is read on the writer's connection
 
 
@@ -185,24 +185,26 @@ def test_a_category_that_fails_to_build_fails_the_list_and_stores_nothing(
     assert len(built) == 3  # nothing was built after the failure
 
 
-def test_a_snapshot_session_keeps_seeing_the_data_as_it_first_read_it(
+def test_snapshot_sessions_keep_seeing_the_data_as_it_was_when_they_began(
     settings: Settings,
 ) -> None:
-    async def run() -> tuple[str, str]:
+    async def run() -> tuple[list[str], str]:
         db = await _generated(settings)
+        name = select(Category.name_en).order_by(Category.code).limit(1)
         try:
-            async with db.snapshot() as reader:
-                assert reader is not None
-                name = select(Category.name_en).order_by(Category.code).limit(1)
-                before = (await reader.execute(name)).scalar_one()
+            async with db.snapshot(2) as readers:
+                assert readers is not None
+                first, second = readers
+                seen = [(await first.execute(name)).scalar_one()]
                 async with db.write() as session:
                     await session.execute(update(Category).values(name_en="Renamed"))
-                after = (await reader.execute(name)).scalar_one()
-                assert after == before
+                # The second session reads for the first time after the change.
+                seen += [(await s.execute(name)).scalar_one() for s in (second, first)]
             async with db.read() as session:
-                return before, (await session.execute(name)).scalar_one()
+                return seen, (await session.execute(name)).scalar_one()
         finally:
             await db.dispose()
 
-    before, now = asyncio.run(run())
-    assert before != "Renamed" and now == "Renamed"
+    seen, now = asyncio.run(run())
+    assert seen[0] != "Renamed" and seen == [seen[0]] * 3
+    assert now == "Renamed"

@@ -87,10 +87,10 @@ class ListService:
                 session.add(row)
                 await session.flush()
                 list_id = row.id or 0
-                # The evidence is read on a connection of its own, as one snapshot.
-                async with self.db.snapshot() as reader:
+                # The evidence is read on connections of their own, as one snapshot.
+                async with self.db.snapshot(2) as readers:
                     count, definitions = await store_entries(
-                        session, list_id, category_ids, criteria, cutoff, reader
+                        session, list_id, category_ids, criteria, cutoff, readers
                     )
                 row.entry_count = count
                 row.spec_definitions = definitions

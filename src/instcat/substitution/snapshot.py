@@ -5,13 +5,15 @@ were), feedback summaries are aggregated by the database, and nothing is loaded 
 long `IN` list, so memory follows the largest category rather than the whole catalogue.
 """
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from msgspec.json import decode
-from sqlalchemy import Text, cast, func, select, type_coerce
+from sqlalchemy import Float, Text, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
@@ -239,7 +241,8 @@ async def load_trials(
 
 async def load_feedback(session: AsyncSession, in_category: Any = None) -> dict[int, Any]:
     """Count and mean ratings of published feedback per product, aggregated by the database."""
-    means = [func.avg(getattr(Feedback, d)) for d in DIMENSIONS]
+    # As floats: PostgreSQL's numeric means would come as Decimals, slow to make and to round.
+    means = [cast(func.avg(getattr(Feedback, d)), Float) for d in DIMENSIONS]
     query = (
         select(Feedback.product_id, func.count(), *means)
         .where(Feedback.status == "published")
@@ -267,8 +270,16 @@ class Shared:
     feedback: dict[int, Any]
 
 
-async def load_shared(session: AsyncSession, trial_cutoff: date | None) -> Shared:
-    return Shared(await load_trials(session, trial_cutoff), await load_feedback(session))
+async def load_shared(sessions: Sequence[AsyncSession], trial_cutoff: date | None) -> Shared:
+    """Trials and feedback of the whole catalogue; with two sessions (one snapshot), both at
+    once: the feedback means are mostly the database's work, the trials mostly ours."""
+    first = sessions[0]
+    if len(sessions) < 2:
+        return Shared(await load_trials(first, trial_cutoff), await load_feedback(first))
+    trials, feedback = await asyncio.gather(
+        load_trials(first, trial_cutoff), load_feedback(sessions[1])
+    )
+    return Shared(trials, feedback)
 
 
 def is_domestic_row(product: dict[str, Any], rule: str) -> bool:

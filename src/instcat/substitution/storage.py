@@ -88,17 +88,18 @@ async def store_entries(
     category_ids: list[int],
     criteria: ListCriteria,
     trial_cutoff: date | None,
-    reader: AsyncSession | None = None,
+    readers: Sequence[AsyncSession] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Grade and store every entry of the list; the entry count and the definitions used.
 
-    With a `reader` (a session on a connection of its own, `Database.snapshot`), the
-    evidence is read there while the entries go in on `session`'s connection: the next
-    categories are read and graded while the database stores the ones before.
+    With `readers` (sessions on connections of their own that see one snapshot:
+    `Database.snapshot`), the evidence is read there while the entries go in on
+    `session`'s connection: the next categories are read and graded while the database
+    stores the ones before. A second reader reads feedback while the first reads trials.
     """
     with _no_cycle_collection():
         return await _store_entries(
-            session, reader or session, list_id, category_ids, criteria, trial_cutoff
+            session, readers or [session], list_id, category_ids, criteria, trial_cutoff
         )
 
 
@@ -173,16 +174,17 @@ async def _taken(queue: "asyncio.Queue[_Built | Exception | None]") -> AsyncIter
 
 async def _store_entries(
     session: AsyncSession,
-    reader: AsyncSession,
+    readers: Sequence[AsyncSession],
     list_id: int,
     category_ids: list[int],
     criteria: ListCriteria,
     trial_cutoff: date | None,
 ) -> tuple[int, dict[str, Any]]:
+    reader = readers[0]
     catalogue = await load_catalogue(reader, category_ids)
     known = [cid for cid in category_ids if cid in catalogue.categories]
     # Many categories: one pass over trials and feedback beats a join per category.
-    shared = await load_shared(reader, trial_cutoff) if len(known) > SHARED_FROM else None
+    shared = await load_shared(readers, trial_cutoff) if len(known) > SHARED_FROM else None
     # Entries are ordered by category code first, so categories are taken in that order.
     order = sorted(known, key=lambda cid: catalogue.categories[cid][0])
 
