@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Writes per signed-in user and minute (0 turns the limit off), and the burst allowed.
     write_rate_per_minute: int = 600
     write_burst: int = 120
+    # Worker processes that grade a large list (0: a thread of the server process). Unset:
+    # 2 on SQLite; none on PostgreSQL, whose server takes a core to store the rows.
+    list_build_processes: int | None = Field(default=None, ge=0, le=64)
     debug: bool = False
 
     @field_validator("database_url")

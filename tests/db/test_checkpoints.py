@@ -71,7 +71,7 @@ def test_a_list_that_fails_starts_no_checkpoint_and_holds_none_back(
     def failing_build(*args: Any) -> Any:
         raise RuntimeError("grading failed")
 
-    monkeypatch.setattr(storage, "_build", failing_build)
+    monkeypatch.setattr(storage, "build_category", failing_build)
 
     path = _migrated(tmp_path)
 

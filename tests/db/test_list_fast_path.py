@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import select, update
 
@@ -14,8 +15,8 @@ from instcat.auth import SYSTEM
 from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
-from instcat.models import Category, SubstitutionList
-from instcat.substitution import storage
+from instcat.models import Category, Product, SubstitutionList
+from instcat.substitution import pipeline, storage
 from instcat.substitution.alternatives import candidates_of, references
 from instcat.substitution.build import build_entries
 from instcat.substitution.evidence import load_evidence
@@ -154,20 +155,67 @@ def test_lists_read_on_the_writers_own_connection_equal_the_reference_build(
     assert asyncio.run(run()) > 50
 
 
+ODD_NAME = 'Back\\slash "quoted"\ttab\nline 中文'
+
+
+@pytest.mark.parametrize("processes", [0, 2], ids=["thread", "processes"])
+def test_lists_built_in_a_thread_or_worker_processes_equal_the_reference_build(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    monkeypatch.setattr(storage, "PROCESSES_FROM", 0)  # every list is large enough
+
+    async def run() -> int:
+        db = await _generated(settings)
+        db.list_build_processes = processes
+        try:
+            # Stored JSON keeps what COPY and SQL text would otherwise take apart.
+            async with db.write() as session:
+                await session.execute(update(Product).values(name=ODD_NAME))
+            return await _lists_agree(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) > 50
+
+
+def test_a_worker_process_that_fails_fails_the_list_and_stores_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Garbled:
+        def encode(self, obj: Any) -> bytes:
+            return b"\xc1"  # never valid MessagePack: the worker fails to read it
+
+    monkeypatch.setattr(storage, "PROCESSES_FROM", 0)
+    monkeypatch.setattr(pipeline, "Encoder", Garbled)
+
+    async def run() -> int:
+        db = await _generated(settings)
+        db.list_build_processes = 2
+        try:
+            with pytest.raises(msgspec.DecodeError):
+                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
+            async with db.read() as session:
+                return len((await session.execute(select(SubstitutionList.id))).all())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) == 0
+
+
 @pytest.mark.parametrize("own_connection", [False, True], ids=["reader", "writer-only"])
 def test_a_category_that_fails_to_build_fails_the_list_and_stores_nothing(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, own_connection: bool
 ) -> None:
-    built: list[str] = []
-    real_build = storage._build
+    built: list[int] = []
+    real_build = storage.build_category
 
     def failing_build(*args: Any) -> Any:
-        built.append(args[0].code)
+        built.append(args[0].category_id)
         if len(built) == 3:
             raise RuntimeError("grading failed")
         return real_build(*args)
 
-    monkeypatch.setattr(storage, "_build", failing_build)
+    monkeypatch.setattr(storage, "build_category", failing_build)
 
     async def run() -> int:
         db = await _generated(settings)

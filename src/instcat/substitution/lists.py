@@ -90,7 +90,13 @@ class ListService:
                 # The evidence is read on connections of their own, as one snapshot.
                 async with self.db.snapshot(2) as readers:
                     count, definitions = await store_entries(
-                        session, list_id, category_ids, criteria, cutoff, readers
+                        session,
+                        list_id,
+                        category_ids,
+                        criteria,
+                        cutoff,
+                        readers,
+                        self.db.list_build_processes,
                     )
                 row.entry_count = count
                 row.spec_definitions = definitions

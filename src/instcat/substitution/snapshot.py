@@ -136,21 +136,21 @@ def _raw_columns(dialect: str) -> tuple[Any, Any, Any]:
     )
 
 
-async def load_category(
-    session: AsyncSession,
-    catalogue: Catalogue,
-    category_id: int,
-    trial_cutoff: date | None,
-    shared: "Shared | None" = None,
-) -> CategoryRows:
-    """Products, accepted trials and published feedback of one category.
+@dataclass
+class CategoryRead:
+    """One category as read, in plain rows (cheap to send to another process): products
+    as `_product_query` selects them, accepted trials per product (`TrialEvidence` fields)
+    and published feedback per product (`load_feedback` rows)."""
 
-    With `shared`, trials and feedback come from it instead of per-category queries.
-    """
-    code, name_zh, name_en = catalogue.categories[category_id]
-    connection = await session.connection()
-    specs_text, created, updated = _raw_columns(connection.dialect.name)
-    rows = await connection.execute(
+    category_id: int
+    products: list[tuple[Any, ...]]
+    trials: dict[int, list[tuple[Any, ...]]]
+    feedback: dict[int, Any]
+
+
+def _product_query(dialect: str, category_id: int) -> Any:
+    specs_text, created, updated = _raw_columns(dialect)
+    return (
         select(
             Product.id,
             Product.vendor_id,
@@ -167,10 +167,54 @@ async def load_category(
             updated,
         )
         .where(Product.category_id == category_id)
-        .order_by(Product.id),
+        .order_by(Product.id)
     )
+
+
+async def read_category(
+    session: AsyncSession,
+    category_id: int,
+    trial_cutoff: date | None,
+    shared: "Shared | None" = None,
+) -> CategoryRead:
+    """Products, accepted trials and published feedback of one category, as rows.
+
+    With `shared`, trials and feedback come from it instead of per-category queries.
+    """
+    connection = await session.connection()
+    rows = await connection.execute(_product_query(connection.dialect.name, category_id))
+    products = [tuple(row) for row in rows]
+    in_category = Product.category_id == category_id
+    if shared is None:
+        trials = await load_trial_rows(session, trial_cutoff, in_category)
+        feedback = await load_feedback(session, in_category)
+    else:
+        ids = [row[0] for row in products]
+        trials = {pid: shared.trials[pid] for pid in ids if pid in shared.trials}
+        feedback = {pid: shared.feedback[pid] for pid in ids if pid in shared.feedback}
+    return CategoryRead(category_id, products, trials, feedback)
+
+
+def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
+    """A category's rows in the shapes grading and lists use: products as `ProductRead`
+    JSON, trials as `TrialEvidence` (pure: runs wherever the category is built)."""
+    code, name_zh, name_en = catalogue.categories[read.category_id]
     products = []
-    for pid, vid, model, name, specs, made_in, launch, status, band, illus, ver, cr, up in rows:
+    for (
+        pid,
+        vid,
+        model,
+        name,
+        specs,
+        made_in,
+        launch,
+        status,
+        band,
+        illus,
+        ver,
+        cr,
+        up,
+    ) in read.products:
         vendor = catalogue.vendors[vid]
         products.append(
             {
@@ -195,16 +239,21 @@ async def load_category(
                 "updated_at": stamp(up),
             }
         )
-    in_category = Product.category_id == category_id
-    if shared is None:
-        trials = await load_trials(session, trial_cutoff, in_category)
-        feedback = await load_feedback(session, in_category)
-    else:
-        ids = [p["id"] for p in products]
-        trials = {pid: shared.trials[pid] for pid in ids if pid in shared.trials}
-        feedback = {pid: shared.feedback[pid] for pid in ids if pid in shared.feedback}
-    definitions = catalogue.definitions.get(category_id, [])
-    return CategoryRows(code, definitions, products, trials, feedback)
+    trials = {pid: [trial_evidence(row) for row in rows] for pid, rows in read.trials.items()}
+    definitions = catalogue.definitions.get(read.category_id, [])
+    return CategoryRows(code, definitions, products, trials, read.feedback)
+
+
+async def load_category(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    category_id: int,
+    trial_cutoff: date | None,
+    shared: "Shared | None" = None,
+) -> CategoryRows:
+    """Products, accepted trials and published feedback of one category."""
+    read = await read_category(session, category_id, trial_cutoff, shared)
+    return shape_category(read, catalogue)
 
 
 def _products_where(condition: Any) -> Any:
@@ -218,6 +267,26 @@ async def load_trials(
     session: AsyncSession, trial_cutoff: date | None, in_category: Any = None
 ) -> dict[int, list[TrialEvidence]]:
     """Accepted trials per product (of one category, or all), from `ix_trial_evidence`."""
+    rows = await load_trial_rows(session, trial_cutoff, in_category)
+    return {pid: [trial_evidence(row) for row in trials] for pid, trials in rows.items()}
+
+
+def trial_evidence(row: Sequence[Any]) -> TrialEvidence:
+    """The `TrialEvidence` of a `load_trial_rows` row."""
+    trial_id, status, checks, passed, paired, equivalent, ended_on, reference = row
+    ended = date.fromisoformat(ended_on)
+    return TrialEvidence(trial_id, status, checks, passed, paired, equivalent, ended, reference)
+
+
+async def load_trial_rows(
+    session: AsyncSession, trial_cutoff: date | None, in_category: Any = None
+) -> dict[int, list[tuple[Any, ...]]]:
+    """`load_trials` as plain rows of `TrialEvidence` fields, the end date as ISO text."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        ended_on = func.to_char(Trial.ended_on, "YYYY-MM-DD")
+    else:
+        ended_on = type_coerce(Trial.ended_on, Text)  # stored so
     query = select(
         Trial.product_id,
         Trial.id,
@@ -226,16 +295,16 @@ async def load_trials(
         Trial.all_checks_passed,
         Trial.has_paired,
         Trial.equivalent,
-        Trial.ended_on,
+        ended_on,
         Trial.reference_product_id,
     ).where(Trial.status == "accepted")
     if in_category is not None:
         query = query.where(Trial.product_id.in_(_products_where(in_category)))
     if trial_cutoff is not None:
         query = query.where(Trial.ended_on >= trial_cutoff)
-    trials: dict[int, list[TrialEvidence]] = defaultdict(list)
-    for row in await _core(session, query):
-        trials[row[0]].append(TrialEvidence(*row[1:]))
+    trials: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in await connection.execute(query):
+        trials[row[0]].append(tuple(row[1:]))
     return dict(trials)
 
 
@@ -266,7 +335,7 @@ def feedback_summary(row: Any) -> dict[str, Any]:
 class Shared:
     """Trials and feedback of the whole catalogue, read in one pass each (for large lists)."""
 
-    trials: dict[int, list[TrialEvidence]]
+    trials: dict[int, list[tuple[Any, ...]]]  # `load_trial_rows`
     feedback: dict[int, Any]
 
 
@@ -275,9 +344,9 @@ async def load_shared(sessions: Sequence[AsyncSession], trial_cutoff: date | Non
     once: the feedback means are mostly the database's work, the trials mostly ours."""
     first = sessions[0]
     if len(sessions) < 2:
-        return Shared(await load_trials(first, trial_cutoff), await load_feedback(first))
+        return Shared(await load_trial_rows(first, trial_cutoff), await load_feedback(first))
     trials, feedback = await asyncio.gather(
-        load_trials(first, trial_cutoff), load_feedback(sessions[1])
+        load_trial_rows(first, trial_cutoff), load_feedback(sessions[1])
     )
     return Shared(trials, feedback)
 

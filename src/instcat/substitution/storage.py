@@ -2,32 +2,36 @@
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import aclosing, contextmanager, suppress
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from msgspec.json import encode
-from sqlalchemy import select
+from psycopg.adapt import Dumper
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from instcat.models import SubstitutionEntry
+from instcat.models import Product, SubstitutionEntry
 from instcat.models.lists import SubstitutionReference
-from instcat.substitution.compact import (
-    category_entries,
-    definitions_from_json,
-    definitions_json,
-    expand,
+from instcat.substitution.compact import definitions_from_json, expand
+from instcat.substitution.pipeline import (
+    IN_FLIGHT,
+    PROCESSES_FROM,
+    Built,
+    Flight,
+    ahead_in_processes,
+    ahead_in_turns,
+    build_category,
+    in_turns,
+    process_pool,
+    taken,
 )
 from instcat.substitution.schemas import Entry, ListCriteria
 from instcat.substitution.snapshot import (
-    Catalogue,
-    CategoryRows,
+    CategoryRead,
     load_catalogue,
-    load_category,
     load_shared,
+    read_category,
 )
 
 SHARED_FROM = 8  # categories
@@ -42,24 +46,35 @@ REFERENCE_COLUMNS = ("list_id", "product_id", "data")
 SQLITE_PARAMETERS = 32_000
 
 
+class _EncodedJson(Dumper):
+    """Hands JSON already encoded as UTF-8 bytes to COPY as text, as it is."""
+
+    oid = 114  # json
+
+    def dump(self, obj: Any) -> bytes:
+        return obj  # type: ignore[no-any-return]
+
+
 async def _insert(
     connection: AsyncConnection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert rows whose JSON is already encoded text: COPY on PostgreSQL; on SQLite a few
-    statements of thousands of rows each, so that its work runs in long stretches without
-    the interpreter lock (one statement per row gives it back and waits for it every row)."""
+    """Insert rows whose last value is JSON encoded as UTF-8 bytes: COPY on PostgreSQL; on
+    SQLite a few statements of thousands of rows each, so that its work runs in long
+    stretches without the interpreter lock (one statement per row gives it back and waits
+    for it every row), the JSON kept as text by SQLite itself."""
     if not rows:
         return
     if connection.dialect.name == "postgresql":
-        # The transaction's own psycopg connection; COPY parses the JSONB text server-side.
+        # The transaction's own psycopg connection; the server parses the JSON text.
         raw = (await connection.get_raw_connection()).driver_connection
         async with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.adapters.register_dumper(bytes, _EncodedJson)  # this cursor's bytes only
             statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN"
             async with cursor.copy(statement) as copy:
                 for row in rows:
                     await copy.write_row(row)
         return
-    group = f"({', '.join('?' for _ in columns)})"
+    group = f"({', '.join('?' for _ in columns[:-1])}, CAST(? AS TEXT))"
     per_statement = SQLITE_PARAMETERS // len(columns)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
@@ -89,6 +104,7 @@ async def store_entries(
     criteria: ListCriteria,
     trial_cutoff: date | None,
     readers: Sequence[AsyncSession] | None = None,
+    processes: int = 0,
 ) -> tuple[int, dict[str, Any]]:
     """Grade and store every entry of the list; the entry count and the definitions used.
 
@@ -96,80 +112,24 @@ async def store_entries(
     `Database.snapshot`), the evidence is read there while the entries go in on
     `session`'s connection: the next categories are read and graded while the database
     stores the ones before. A second reader reads feedback while the first reads trials.
+    With `processes`, a list of `PROCESSES_FROM` products or more is graded by that many
+    worker processes (`pipeline.process_pool`).
     """
     with _no_cycle_collection():
         return await _store_entries(
-            session, readers or [session], list_id, category_ids, criteria, trial_cutoff
+            session,
+            readers or [session],
+            list_id,
+            category_ids,
+            criteria,
+            trial_cutoff,
+            processes if readers else 0,
         )
 
 
-@dataclass
-class _Built:
-    """One category's stored rows, encoded (positions are counted from the category's first)."""
-
-    code: str
-    definitions: list[list[Any]]
-    entries: list[tuple[str, int, str, str]]  # category, product id, grade, data
-    references: list[tuple[int, str]]  # product id, data
-
-
-def _build(rows: CategoryRows, catalogue: Catalogue, criteria: ListCriteria) -> _Built:
-    """Grade one category and encode what is stored of it (pure: runs in a worker thread)."""
-    entries, references = category_entries(rows, catalogue, criteria)
-    return _Built(
-        rows.code,
-        definitions_json(rows.definitions) if entries else [],
-        [
-            (entry["category"], entry["product"]["id"], entry["grade"], encode(entry).decode())
-            for entry in entries
-        ],
-        [(pid, encode(data).decode()) for pid, data in references.items()],
-    )
-
-
-BUILT_AHEAD = 4  # categories graded and waiting to be stored, at most
-
-Read = Callable[[int], Awaitable[CategoryRows]]
-Build = Callable[[CategoryRows], _Built]
-
-
-async def _in_turns(order: list[int], read: Read, build: Build) -> AsyncIterator[_Built]:
-    """Categories built in a worker thread, each one handed on while the next is built.
-    Each category is read before the next one is built, never while a build runs: the
-    two would only wait for the interpreter lock in turn."""
-    loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(1, thread_name_prefix="instcat-list") as builder:
-        previous: _Built | None = None
-        for category_id in order:
-            building = loop.run_in_executor(builder, build, await read(category_id))
-            try:
-                if previous is not None:
-                    yield previous
-            finally:
-                previous = await building
-        if previous is not None:
-            yield previous
-
-
-async def _ahead(
-    order: list[int], read: Read, build: Build, queue: "asyncio.Queue[_Built | Exception | None]"
-) -> None:
-    """Fill the queue with built categories (None at the end, or the error that stopped it)."""
-    try:
-        async with aclosing(_in_turns(order, read, build)) as categories:
-            async for built in categories:
-                await queue.put(built)
-    except Exception as error:
-        await queue.put(error)
-    else:
-        await queue.put(None)
-
-
-async def _taken(queue: "asyncio.Queue[_Built | Exception | None]") -> AsyncIterator[_Built]:
-    while (item := await queue.get()) is not None:
-        if isinstance(item, Exception):
-            raise item
-        yield item
+async def _products_in(session: AsyncSession, category_ids: list[int]) -> int:
+    query = select(func.count()).where(Product.category_id.in_(category_ids))  # type: ignore[attr-defined]
+    return (await session.execute(query)).scalar_one()  # type: ignore[no-any-return]
 
 
 async def _store_entries(
@@ -179,39 +139,57 @@ async def _store_entries(
     category_ids: list[int],
     criteria: ListCriteria,
     trial_cutoff: date | None,
+    processes: int,
 ) -> tuple[int, dict[str, Any]]:
     reader = readers[0]
     catalogue = await load_catalogue(reader, category_ids)
     known = [cid for cid in category_ids if cid in catalogue.categories]
-    # Many categories: one pass over trials and feedback beats a join per category.
-    shared = await load_shared(readers, trial_cutoff) if len(known) > SHARED_FROM else None
     # Entries are ordered by category code first, so categories are taken in that order.
     order = sorted(known, key=lambda cid: catalogue.categories[cid][0])
-
-    async def read(category_id: int) -> CategoryRows:
-        return await load_category(reader, catalogue, category_id, trial_cutoff, shared)
-
-    def build(rows: CategoryRows) -> _Built:
-        return _build(rows, catalogue, criteria)
-
-    connection = await session.connection()
-    if reader is session:
-        # One connection: reading the next category waits for the inserts before it.
-        async with aclosing(_in_turns(order, read, build)) as categories:
-            return await _store_built(connection, list_id, categories)
-    # Two connections: reading and grading run ahead while the database stores.
-    queue: asyncio.Queue[_Built | Exception | None] = asyncio.Queue(BUILT_AHEAD)
-    producer = asyncio.create_task(_ahead(order, read, build, queue))
+    starting = None
+    if processes and await _products_in(reader, known) >= PROCESSES_FROM:
+        # Worker processes start (in a thread: that waits for them) while evidence is read.
+        starting = asyncio.create_task(
+            asyncio.to_thread(process_pool, processes, catalogue, criteria)
+        )
+    pool = None
     try:
-        return await _store_built(connection, list_id, _taken(queue))
+        # Many categories: one pass over trials and feedback beats a join per category.
+        shared = await load_shared(readers, trial_cutoff) if len(known) > SHARED_FROM else None
+        pool = await starting if starting is not None else None
+
+        async def read(category_id: int) -> CategoryRead:
+            return await read_category(reader, category_id, trial_cutoff, shared)
+
+        def build(category: CategoryRead) -> Built:
+            return build_category(category, catalogue, criteria)
+
+        connection = await session.connection()
+        if reader is session:
+            # One connection: reading the next category waits for the inserts before it.
+            async with aclosing(in_turns(order, read, build)) as categories:
+                return await _store_built(connection, list_id, categories)
+        # Reading and building run ahead on their own while the database stores.
+        queue: Flight = asyncio.Queue(IN_FLIGHT)
+        producer = asyncio.create_task(
+            ahead_in_turns(order, read, build, queue)
+            if pool is None
+            else ahead_in_processes(order, read, pool, queue)
+        )
+        try:
+            return await _store_built(connection, list_id, taken(queue))
+        finally:
+            producer.cancel()
+            with suppress(asyncio.CancelledError):
+                await producer
     finally:
-        producer.cancel()
-        with suppress(asyncio.CancelledError):
-            await producer
+        if starting is not None:
+            pool = await starting
+            await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
 
 
 async def _store_built(
-    connection: AsyncConnection, list_id: int, categories: AsyncIterator[_Built]
+    connection: AsyncConnection, list_id: int, categories: AsyncIterator[Built]
 ) -> tuple[int, dict[str, Any]]:
     """Insert the built categories' rows in list order, in batches of thousands of rows (each
     statement waits for the interpreter lock again); the entry count and the definitions."""
