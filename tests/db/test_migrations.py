@@ -71,3 +71,35 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(empty_url: str) -> None
     assert tables <= {"alembic_version"}
     upgrade(empty_url)
     assert current_revision(empty_url) == head_revision()
+
+
+async def _list_compression(url: str) -> tuple[bool, set[str]]:
+    """Whether the server offers lz4, and the compression of the lists' JSON columns."""
+    engine = create_async_engine(normalise_database_url(url))
+    async with engine.connect() as connection:
+        offered = (
+            await connection.execute(
+                text(
+                    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                    " WHERE name = 'default_toast_compression'"
+                )
+            )
+        ).scalar_one()
+        methods = await connection.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute WHERE attname = 'data' AND attrelid IN"
+                " ('substitution_entry'::regclass, 'substitution_reference'::regclass)"
+            )
+        )
+        found = {str(m) for m in methods.scalars()}
+    await engine.dispose()
+    return bool(offered), found
+
+
+@pytest.mark.parametrize("empty_url", ["postgresql"], indirect=True)  # SQLite compresses nothing
+def test_list_json_is_compressed_with_lz4_where_the_server_offers_it(empty_url: str) -> None:
+    upgrade(empty_url)
+    offered, methods = asyncio.run(_list_compression(empty_url))
+    assert methods == ({"l"} if offered else {""})
+    downgrade(empty_url, "0006")
+    assert asyncio.run(_list_compression(empty_url))[1] == {""}
