@@ -15,8 +15,7 @@ from instcat.feedback.schemas import FeedbackSummary
 from instcat.feedback.service import published_summaries, summarise
 from instcat.models import Product, Trial, Vendor
 from instcat.substitution.grading import TrialEvidence
-
-DOMESTIC = "CN"
+from instcat.substitution.snapshot import DOMESTIC
 
 
 @dataclass

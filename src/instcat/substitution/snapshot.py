@@ -21,10 +21,12 @@ from instcat.catalogue.specs import SpecDef
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summarise, summary_figures
 from instcat.models import Category, Feedback, Product, Trial, Vendor
-from instcat.substitution.evidence import DOMESTIC
 from instcat.substitution.grading import TrialEvidence
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how `Timestamp` fields are written
+# The country of a domestic vendor or maker. Kept here, not with the catalogue's search
+# code, so that list worker processes need not import that (and its pinyin tables).
+DOMESTIC = "CN"
 NO_FEEDBACK = summarise(0, {}).model_dump()
 
 
