@@ -35,12 +35,14 @@ class SubstitutionEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_substitution_entry_list_id_position", "list_id", "position"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", index=True)
+    # Found by the (list_id, position) index; every index here is kept up by a whole list at
+    # once, so there is none that no query uses.
+    list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE")
     position: int
     category: str = Field(max_length=40)
     # No foreign key: an entry is a snapshot and the check (a row lock on the product per
     # entry) made storing a national list seconds slower on PostgreSQL.
-    product_id: int = Field(index=True)
+    product_id: int
     grade: str = Field(max_length=1)
     # The entry as generated: product, references replaced, evidence at that time. Plain JSON
     # (not JSONB): only ever read whole, and a national list writes ~100 MB of it at once.
@@ -53,5 +55,5 @@ class SubstitutionReference(SQLModel, table=True):
     __tablename__ = "substitution_reference"
 
     list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", primary_key=True)
-    product_id: int = Field(primary_key=True, index=True)  # a snapshot: no foreign key
+    product_id: int = Field(primary_key=True)  # a snapshot: no foreign key
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
