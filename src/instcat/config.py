@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     # Writes per signed-in user and minute (0 turns the limit off), and the burst allowed.
     write_rate_per_minute: int = 600
     write_burst: int = 120
-    # Worker processes that grade a large list (0: a thread of the server process). Unset:
-    # 2 on SQLite; none on PostgreSQL, whose server takes a core to store the rows.
+    # Worker processes that grade a large list (0: a thread of the server process instead).
+    # Unset: 2, or 1 on a machine with one core.
     list_build_processes: int | None = Field(default=None, ge=0, le=64)
     debug: bool = False
 

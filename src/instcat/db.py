@@ -125,9 +125,10 @@ class WriterTurns:
 def _list_build_processes(settings: Settings) -> int:
     if settings.list_build_processes is not None:
         return settings.list_build_processes
-    # Measured at scale 1 on two cores: SQLite 5.3 s with a thread, 4.1-4.5 s with two
-    # processes; PostgreSQL on the same machine 5.9 s with a thread, 6.4-6.7 s with them.
-    return min(2, os.cpu_count() or 1) if settings.is_sqlite else 0
+    # Measured at scale 1 on two cores, fresh copies alternating: SQLite 5.2-5.4 s with a
+    # thread, 4.1-4.2 s with two processes; PostgreSQL on the same machine 5.4-5.6 s with a
+    # thread, 5.2-5.5 s with two (its server's work storing the rows takes a core too).
+    return min(2, os.cpu_count() or 1)
 
 
 _BOOKKEEPING_ONLY = "instcat_bookkeeping_only"

@@ -202,6 +202,29 @@ def test_a_worker_process_that_fails_fails_the_list_and_stores_nothing(
     assert asyncio.run(run()) == 0
 
 
+def test_worker_processes_that_cannot_start_fail_the_list_and_store_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_processes(*args: Any) -> Any:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(storage, "PROCESSES_FROM", 0)
+    monkeypatch.setattr(storage, "process_pool", no_processes)
+
+    async def run() -> int:
+        db = await _generated(settings)
+        db.list_build_processes = 2
+        try:
+            with pytest.raises(OSError, match="no processes here"):
+                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
+            async with db.read() as session:
+                return len((await session.execute(select(SubstitutionList.id))).all())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) == 0
+
+
 @pytest.mark.parametrize("own_connection", [False, True], ids=["reader", "writer-only"])
 def test_a_category_that_fails_to_build_fails_the_list_and_stores_nothing(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, own_connection: bool

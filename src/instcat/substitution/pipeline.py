@@ -87,13 +87,24 @@ async def ahead_in_turns(order: list[int], read: Read, build: Build, queue: Flig
         await queue.put(None)
 
 
-async def ahead_in_processes(order: list[int], read: Read, pool: Executor, queue: Flight) -> None:
-    """Read each category and hand it to the worker processes at once; the queue gets each
-    build's future in list order (None at the end, or the error)."""
+async def ahead_in_processes(
+    order: list[int], read: Read, starting: "asyncio.Future[Executor]", queue: Flight
+) -> None:
+    """Read each category and hand it to the worker processes (`starting`) at once; the
+    queue gets each build's future in list order (None at the end, or the error).
+    Categories read before the workers are ready wait for them in a list."""
     encoder = Encoder()
+    waiting: list[bytes] = []
     try:
         for category_id in order:
-            category = encoder.encode(await read(category_id))
+            waiting.append(encoder.encode(await read(category_id)))
+            if starting.done():
+                pool = starting.result()
+                for category in waiting:
+                    await queue.put(asyncio.wrap_future(pool.submit(_build_primed, category)))
+                waiting.clear()
+        pool = await starting
+        for category in waiting:
             await queue.put(asyncio.wrap_future(pool.submit(_build_primed, category)))
     except Exception as error:
         await queue.put(error)

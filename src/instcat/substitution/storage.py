@@ -152,11 +152,9 @@ async def _store_entries(
         starting = asyncio.create_task(
             asyncio.to_thread(process_pool, processes, catalogue, criteria)
         )
-    pool = None
     try:
         # Many categories: one pass over trials and feedback beats a join per category.
         shared = await load_shared(readers, trial_cutoff) if len(known) > SHARED_FROM else None
-        pool = await starting if starting is not None else None
 
         async def read(category_id: int) -> CategoryRead:
             return await read_category(reader, category_id, trial_cutoff, shared)
@@ -173,8 +171,8 @@ async def _store_entries(
         queue: Flight = asyncio.Queue(IN_FLIGHT)
         producer = asyncio.create_task(
             ahead_in_turns(order, read, build, queue)
-            if pool is None
-            else ahead_in_processes(order, read, pool, queue)
+            if starting is None
+            else ahead_in_processes(order, read, starting, queue)
         )
         try:
             return await _store_built(connection, list_id, taken(queue))
@@ -184,8 +182,12 @@ async def _store_entries(
                 await producer
     finally:
         if starting is not None:
-            pool = await starting
-            await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
+            try:
+                pool = await starting
+            except Exception:  # none started; the list's error is on its way up already
+                pass
+            else:
+                await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
 
 
 async def _store_built(
