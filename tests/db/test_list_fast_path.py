@@ -155,6 +155,32 @@ def test_lists_read_on_the_writers_own_connection_equal_the_reference_build(
     assert asyncio.run(run()) > 50
 
 
+def _lists_after_failing(
+    settings: Settings,
+    error: type[BaseException],
+    match: str,
+    processes: int | None = None,
+    own_connection: bool = False,
+) -> int:
+    """Generate a list that fails with `error`; how many lists are stored afterwards."""
+
+    async def run() -> int:
+        db = await _generated(settings)
+        if processes is not None:
+            db.list_build_processes = processes
+        if own_connection:
+            db.snapshot = _no_snapshot  # type: ignore[method-assign]
+        try:
+            with pytest.raises(error, match=match):
+                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
+            async with db.read() as session:
+                return len((await session.execute(select(SubstitutionList.id))).all())
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
 ODD_NAME = 'Back\\slash "quoted"\ttab\nline 中文'
 
 
@@ -187,19 +213,7 @@ def test_a_worker_process_that_fails_fails_the_list_and_stores_nothing(
 
     monkeypatch.setattr(storage, "PROCESSES_FROM", 0)
     monkeypatch.setattr(pipeline, "Encoder", Garbled)
-
-    async def run() -> int:
-        db = await _generated(settings)
-        db.list_build_processes = 2
-        try:
-            with pytest.raises(msgspec.DecodeError):
-                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
-            async with db.read() as session:
-                return len((await session.execute(select(SubstitutionList.id))).all())
-        finally:
-            await db.dispose()
-
-    assert asyncio.run(run()) == 0
+    assert _lists_after_failing(settings, msgspec.DecodeError, "malformed", processes=2) == 0
 
 
 def test_worker_processes_that_cannot_start_fail_the_list_and_store_nothing(
@@ -210,19 +224,7 @@ def test_worker_processes_that_cannot_start_fail_the_list_and_store_nothing(
 
     monkeypatch.setattr(storage, "PROCESSES_FROM", 0)
     monkeypatch.setattr(storage, "process_pool", no_processes)
-
-    async def run() -> int:
-        db = await _generated(settings)
-        db.list_build_processes = 2
-        try:
-            with pytest.raises(OSError, match="no processes here"):
-                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
-            async with db.read() as session:
-                return len((await session.execute(select(SubstitutionList.id))).all())
-        finally:
-            await db.dispose()
-
-    assert asyncio.run(run()) == 0
+    assert _lists_after_failing(settings, OSError, "no processes here", processes=2) == 0
 
 
 @pytest.mark.parametrize("own_connection", [False, True], ids=["reader", "writer-only"])
@@ -239,20 +241,8 @@ def test_a_category_that_fails_to_build_fails_the_list_and_stores_nothing(
         return real_build(*args)
 
     monkeypatch.setattr(storage, "build_category", failing_build)
-
-    async def run() -> int:
-        db = await _generated(settings)
-        if own_connection:
-            db.snapshot = _no_snapshot  # type: ignore[method-assign]
-        try:
-            with pytest.raises(RuntimeError, match="grading failed"):
-                await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)
-            async with db.read() as session:
-                return len((await session.execute(select(SubstitutionList.id))).all())
-        finally:
-            await db.dispose()
-
-    assert asyncio.run(run()) == 0
+    failed = _lists_after_failing(settings, RuntimeError, "grading failed", 0, own_connection)
+    assert failed == 0
     assert len(built) == 3  # nothing was built after the failure
 
 

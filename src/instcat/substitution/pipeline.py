@@ -3,8 +3,8 @@
 A category is read as plain rows (`snapshot.CategoryRead`), then shaped, graded and
 encoded by `build_category`, which is pure. Small lists build in one worker thread. Large
 lists build in worker processes, which run beside the reading and storing instead of
-taking turns with them for the interpreter lock; the rows they are sent and the encoded
-text they send back are cheap to pass between processes.
+taking turns with them for the interpreter lock; the rows they are sent (MessagePack) and
+the encoded JSON they send back are cheap to pass between processes.
 """
 
 import asyncio
@@ -24,7 +24,9 @@ from instcat.substitution.schemas import ListCriteria
 from instcat.substitution.snapshot import Catalogue, CategoryRead, shape_category
 
 PROCESSES_FROM = 20_000  # products in the list's categories: fewer build in a thread
-IN_FLIGHT = 4  # categories read and not yet stored, at most
+# Categories handed to the builders and not yet stored, at most (while worker processes
+# start, the categories read meanwhile wait for them besides).
+IN_FLIGHT = 4
 
 
 @dataclass
@@ -99,17 +101,34 @@ async def ahead_in_processes(
         for category_id in order:
             waiting.append(encoder.encode(await read(category_id)))
             if starting.done():
-                pool = starting.result()
                 for category in waiting:
-                    await queue.put(asyncio.wrap_future(pool.submit(_build_primed, category)))
+                    await _hand_over(starting.result(), category, queue)
                 waiting.clear()
         pool = await starting
         for category in waiting:
-            await queue.put(asyncio.wrap_future(pool.submit(_build_primed, category)))
+            await _hand_over(pool, category, queue)
     except Exception as error:
         await queue.put(error)
     else:
         await queue.put(None)
+
+
+async def _hand_over(pool: Executor, category: bytes, queue: Flight) -> None:
+    building = asyncio.wrap_future(pool.submit(_build_primed, category))
+    try:
+        await queue.put(building)
+    except BaseException:
+        building.cancel()  # never taken: its outcome is nobody's
+        raise
+
+
+def discard(queue: Flight) -> None:
+    """Drop what a stopped list left in its queue: builds not started are cancelled, and
+    the errors of finished ones are taken, so none is logged as never retrieved."""
+    while not queue.empty():
+        item = queue.get_nowait()
+        if isinstance(item, asyncio.Future) and not item.cancel() and not item.cancelled():
+            item.exception()
 
 
 async def taken(queue: Flight) -> AsyncIterator[Built]:

@@ -22,6 +22,7 @@ from instcat.substitution.pipeline import (
     ahead_in_processes,
     ahead_in_turns,
     build_category,
+    discard,
     in_turns,
     process_pool,
     taken,
@@ -180,6 +181,7 @@ async def _store_entries(
             producer.cancel()
             with suppress(asyncio.CancelledError):
                 await producer
+            discard(queue)
     finally:
         if starting is not None:
             try:
