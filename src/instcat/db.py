@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -128,6 +129,9 @@ def _list_build_processes(settings: Settings) -> int:
     # Measured at scale 1 on two cores, fresh copies alternating: SQLite 5.2-5.4 s with a
     # thread, 4.1-4.2 s with two processes; PostgreSQL on the same machine 5.4-5.6 s with a
     # thread, 5.2-5.5 s with two (its server's work storing the rows takes a core too).
+    # The workers fork from a server process, which not every platform offers.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return 0
     return min(2, os.cpu_count() or 1)
 
 

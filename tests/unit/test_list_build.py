@@ -1,11 +1,13 @@
 """List entries from hand-made evidence: thresholds, entry grades, ordering and domestic rules."""
 
+import os
 from datetime import UTC, date, datetime
 
 import pytest
 
 from instcat.catalogue.schemas import ProductRead
 from instcat.catalogue.specs import SpecDef
+from instcat.config import Settings
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summarise
 from instcat.substitution.build import build_entries, entries_for_category
@@ -218,3 +220,18 @@ def test_manufacture_rule_treats_a_chinese_vendors_product_made_abroad_as_import
     assert graded(by_vendor) == [(2, "A"), (11, "C")]
     assert graded(by_place) == [(2, "A")]
     assert [r.reference.id for r in by_place[0].replaces] == [1, 11]
+
+
+def test_list_build_processes_default_to_two_where_workers_can_fork_from_a_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from instcat import db
+
+    sqlite = "sqlite:////tmp/instcat-settings-only.db"
+    assert db._list_build_processes(Settings(database_url=sqlite)) == min(2, os.cpu_count() or 1)
+    assert db._list_build_processes(Settings(database_url=sqlite, list_build_processes=0)) == 0
+    assert db._list_build_processes(Settings(database_url=sqlite, list_build_processes=3)) == 3
+    monkeypatch.setattr(db.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert db._list_build_processes(Settings(database_url=sqlite)) == 0
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        Settings(database_url=sqlite, list_build_processes=-1)
