@@ -246,18 +246,6 @@ def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
     return CategoryRows(code, definitions, products, trials, read.feedback)
 
 
-async def load_category(
-    session: AsyncSession,
-    catalogue: Catalogue,
-    category_id: int,
-    trial_cutoff: date | None,
-    shared: "Shared | None" = None,
-) -> CategoryRows:
-    """Products, accepted trials and published feedback of one category."""
-    read = await read_category(session, category_id, trial_cutoff, shared)
-    return shape_category(read, catalogue)
-
-
 def _products_where(condition: Any) -> Any:
     # Evidence is then sought product by product through its covering index; joined to
     # product instead, SQLite walks every accepted trial or published feedback in the
