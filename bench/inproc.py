@@ -22,8 +22,8 @@ DEFAULT_CAP_GIB = 4.0
 FAILED = 3  # exit status when the measurement raised (details in the JSON line)
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
+def _rss_mib(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -38,10 +38,7 @@ def _tree_rss_mib(pid: int) -> float:
     """Resident size of a process and every process under it (worker processes)."""
     total = 0.0
     try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
+        total += _rss_mib(pid)
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as children:
                 total += sum(_tree_rss_mib(int(child)) for child in children.read().split())
