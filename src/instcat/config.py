@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     write_rate_per_minute: int = 600
     write_burst: int = 120
     # Worker processes that grade a large list (0: a thread of the server process instead).
-    # Unset: 2, or 1 on a machine with one core.
+    # Unset: 2; 1 on a machine with one core; 0 where Python offers no forkserver.
     list_build_processes: int | None = Field(default=None, ge=0, le=64)
     debug: bool = False
 
