@@ -12,9 +12,10 @@ from instcat.catalogue.specs import SpecDef
 from instcat.substitution.grading import TrialEvidence, grade
 from instcat.substitution.index import CategoryFacts
 from instcat.substitution.ranking import CategoryIndex
+from instcat.substitution.snapshot import feedback_summary
 
 DEFINITIONS = [
-    SpecDef("pressure", "number", "higher_better", critical=True, unit="bar"),
+    SpecDef("pressure", "number", "higher_better", critical=True, unit='bar "g"'),
     SpecDef("noise", "number", "lower_better"),
     SpecDef("voltage", "number", "equal"),
     SpecDef("detectors", "set", "includes", critical=True),
@@ -23,14 +24,22 @@ DEFINITIONS = [
 ]
 
 # Values chosen to reach every branch: close numbers, numbers as text, text that is no number,
-# lists where a number belongs, case and spaces in sets and text, a bare string for a set.
+# lists where a number belongs, case and spaces in sets and text, a bare string for a set,
+# quotes, backslashes, control characters and Chinese in what answers write out.
 VALUES: dict[str, list[Any]] = {
     "pressure": [400, 600, 600.0000000001, "600", "high", [600], 1000],
     "noise": [0.1, 0.07, "0.07", None, 0.5],
     "voltage": [220, 220.0, "220", 110],
-    "detectors": [["UV"], ["UV", "DAD"], [" uv ", "dad", "FLD"], "UV", ["UV", "DAD", "FLD", "RID"]],
+    "detectors": [
+        ["UV"],
+        ["UV", "DAD"],
+        [" uv ", "dad", "FLD"],
+        "UV",
+        ["UV", "DAD", "FLD", "RID"],
+        ['UV "2"', "DAD\\", "检测器\t"],
+    ],
     "modes": [["a", "b"], ["B", "A"], ["a"], []],
-    "interface": ["USB", " usb ", "LAN", 5],
+    "interface": ["USB", " usb ", "LAN", 5, 'RS-232 "DB9"', "网口\n"],
 }
 
 
@@ -69,40 +78,65 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
 
 
 def _facts(index: CategoryIndex) -> CategoryFacts:
-    return CategoryFacts(index=index, feedback={}, service={}, shown={}, vendor_of={})
+    """Facts whose products show as their id alone (what surrounds the grade is not tested)."""
+    return CategoryFacts(
+        index=index,
+        feedback={},
+        service={},
+        shown={pid: msgspec.Raw(b'{"id":%d}' % pid) for pid in index.ids.tolist()},
+        vendor_of={pid: "v" for pid in index.ids.tolist()},
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_explanations_read_off_the_arrays_equal_spec_by_spec_ones(seed: int) -> None:
+def test_explanations_written_as_bytes_equal_spec_by_spec_ones(seed: int) -> None:
     r = random.Random(100 + seed)
     products = _products(r, 60)
     trials = _trials(r, 60)
     index = CategoryIndex.build(DEFINITIONS, products, trials, {})
+    facts = _facts(index)
     for reference_id, reference, *_ in products:
         assessment = index.assess(reference, "vendor")
-        # One page of every candidate, in a shuffled order, as answers explain them.
+        # One page of every candidate and one of every excluded product, in a shuffled order.
         page = [i for i in range(len(products)) if assessment.among[i]]
         r.shuffle(page)
-        explained = _facts(index).comparisons_json(assessment, page)
-        reasons = assessment.reasons(page)
-        for i, (specs, gaps), why in zip(page, explained, reasons, strict=True):
-            pid, candidate, *_ = products[i]
-            verdict = grade(DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id)
-            want = [c.as_dict() for c in verdict.specs]
-            assert msgspec.json.decode(specs) == want, (pid, candidate, reference)
-            assert gaps == verdict.gaps
-            assert why == verdict.reasons
-            assert assessment.grade(i) == verdict.grade
+        accepted = [products[i][0] for i in page if assessment.grade(i) is not None]
+        refused = [products[i][0] for i in page if assessment.grade(i) is None]
+        shown = msgspec.json.decode(facts.candidates_json(assessment, accepted, reference_id))
+        excluded = msgspec.json.decode(facts.excluded_json(assessment, refused))
+        assert [c["product"]["id"] for c in shown] == accepted
+        assert [e["product_id"] for e in excluded] == refused
+        verdicts = {
+            pid: grade(DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id)
+            for pid, candidate, *_ in products
+        }
+        for candidate in shown:
+            verdict = verdicts[candidate["product"]["id"]]
+            assert candidate["grade"] == verdict.grade
+            assert candidate["specs"] == [c.as_dict() for c in verdict.specs], reference
+            assert candidate["gaps"] == verdict.gaps
+            assert candidate["trials"] == [t.as_dict() for t in verdict.trials]
+            assert candidate["feedback"] == feedback_summary(None)
+            assert candidate["service"] == {"response_hours": None, "regions": []}
+        for entry in excluded:
+            verdict = verdicts[entry["product_id"]]
+            assert verdict.grade is None
+            assert entry["reasons"] == verdict.reasons, reference
 
 
 def test_an_empty_page_and_a_reference_without_values_explain_nothing() -> None:
     products = _products(random.Random(7), 10)
     index = CategoryIndex.build(DEFINITIONS, products, {}, {})
     facts = _facts(index)
-    assert facts.comparisons_json(index.assess(products[0][1], "vendor"), []) == []
+    assessment = index.assess(products[0][1], "vendor")
+    assert bytes(facts.candidates_json(assessment, [], 1)) == b"[]"
+    assert bytes(facts.excluded_json(assessment, [])) == b"[]"
     bare = index.assess({}, "vendor")
-    assert [(bytes(raw), gaps) for raw, gaps in facts.comparisons_json(bare, [0, 1])] == [
-        (b"[]", []),
-        (b"[]", []),
+    among = [pid for i, pid in enumerate(index.ids.tolist()) if bare.among[i]]
+    assert [
+        (c["specs"], c["gaps"])
+        for c in msgspec.json.decode(facts.candidates_json(bare, among, products[0][0]))
+    ] == [([], [])] * len(among)
+    assert msgspec.json.decode(facts.excluded_json(bare, among)) == [
+        {"product_id": pid, "reasons": []} for pid in among
     ]
-    assert bare.reasons([0, 1]) == [[], []]

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from instcat.catalogue.specs import SpecDef
+
+_encode = msgspec.json.encode
 
 GRADES = ("A", "B", "C")
 GRADE_RANK = {"A": 0, "B": 1, "C": 2}
@@ -148,6 +152,16 @@ class Shortfall:
         if status == "unknown":
             return self.unknown
         return f"{self._before}{_shown(candidate)}{self._after}"
+
+    def json_parts(self) -> tuple[bytes, bytes, bytes]:
+        """The same wording as JSON: the whole reason when the candidate's value is unknown,
+        and what goes before and after `shown_json(candidate)` when it falls short."""
+        return _encode(self.unknown), _encode(self._before)[:-1], _encode(self._after)[1:]
+
+
+def shown_json(candidate: Any) -> bytes:
+    """A candidate's value as a reason shows it, escaped for the inside of a JSON string."""
+    return _encode(_shown(candidate))[1:-1]
 
 
 def newest_first(trials: Iterable[TrialEvidence]) -> list[TrialEvidence]:

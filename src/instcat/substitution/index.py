@@ -1,5 +1,6 @@
 """Loading one category's grading index: a few column selects, no ORM objects."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,13 +12,22 @@ from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.search import product_dicts
 from instcat.models import Product, Vendor
 from instcat.substitution.evidence import DOMESTIC
-from instcat.substitution.grading import newest_first
-from instcat.substitution.ranking import MEETS, STATUSES, Assessment, CategoryIndex
+from instcat.substitution.grading import Shortfall, newest_first, shown_json
+from instcat.substitution.ranking import (
+    GRADE_OF_CODE,
+    MEETS,
+    STATUSES,
+    UNKNOWN,
+    Assessment,
+    CategoryIndex,
+)
 from instcat.substitution.snapshot import feedback_summary, load_feedback, load_trials
 
 ACTIVE = "active"
 _encode = msgspec.json.encode
-_STATUS_ENDS = [f'{status}"}}'.encode() for status in STATUSES]  # by status code
+_STATUS_NAMES = [status.encode() for status in STATUSES]  # by status code
+# Between a candidate's product and its first spec comparison, by grade code.
+_GRADE_THEN_SPECS = [b',"grade":"%b","specs":[' % g.encode() for g in GRADE_OF_CODE]
 
 
 @dataclass
@@ -33,88 +43,155 @@ class CategoryFacts:
     vendor_of: dict[int, str]
     # Spec columns for product search, built the first time a search filters on the key.
     search_columns: dict[str, Any] = field(default_factory=dict)
-    # What a candidate shows that does not depend on the reference, encoded on first use.
-    _feedback_json: dict[int, msgspec.Raw] = field(default_factory=dict)
-    _service_json: dict[str, msgspec.Raw] = field(default_factory=dict)
+    # How a candidate's answer ends whatever the reference (feedback, service), encoded on
+    # first use.
+    _evidence: dict[int, bytes] = field(default_factory=dict)
     # Per product position: the start of each spec's comparison as the API writes it
     # (`{"key":…,"critical":…,"candidate":…`), in definition order, encoded on first use.
     _spec_json: dict[int, list[bytes]] = field(default_factory=dict)
-    # Per product: its trials encoded, and the reference each was run against.
-    _trials_json: dict[int, tuple[list[msgspec.Raw], list[int | None]]] = field(
+    # Per product position: its critical values as reasons show them, made on first use.
+    _reason_values: dict[int, list[bytes]] = field(default_factory=dict)
+    # Per product: its trials encoded (joined, and one by one), and the reference each was
+    # run against.
+    _trials_json: dict[int, tuple[bytes, list[bytes], list[int | None]]] = field(
         default_factory=dict
     )
 
-    def feedback_json(self, product_id: int) -> msgspec.Raw:
-        """The product's published-feedback summary as the API writes it (FeedbackSummary)."""
-        found = self._feedback_json.get(product_id)
+    def _evidence_json(self, product_id: int) -> bytes:
+        """How a candidate's answer ends, whatever the reference: its published-feedback
+        summary (FeedbackSummary) and its vendor's service figures (ServiceFigures)."""
+        found = self._evidence.get(product_id)
         if found is None:
             summary = feedback_summary(self.feedback.get(product_id))
-            found = self._feedback_json[product_id] = msgspec.Raw(msgspec.json.encode(summary))
-        return found
-
-    def service_json(self, product_id: int) -> msgspec.Raw:
-        """The service figures of the product's vendor (ServiceFigures)."""
-        vendor = self.vendor_of[product_id]
-        found = self._service_json.get(vendor)
-        if found is None:
-            hours, regions = self.service.get(vendor, (None, []))
+            hours, regions = self.service.get(self.vendor_of[product_id], (None, []))
             figures = {"response_hours": hours, "regions": regions}
-            found = self._service_json[vendor] = msgspec.Raw(msgspec.json.encode(figures))
+            found = self._evidence[product_id] = b',"feedback":%b,"service":%b}' % (
+                _encode(summary),
+                _encode(figures),
+            )
         return found
 
-    def comparisons_json(
-        self, assessment: Assessment, positions: list[int]
-    ) -> list[tuple[msgspec.Raw, list[str]]]:
-        """For each product at `positions`, its spec-by-spec comparison with the reference
-        (a list of SpecComparison, encoded) and its gaps, as `grading.grade` gives them."""
-        definitions = self.index.definitions
-        compared, rows = assessment.statuses(positions, definitions)
-        reference = assessment.reference
-        # What follows a candidate's value: the reference's value, then the status.
-        after = [
-            b',"reference":' + _encode(reference[definitions[i].key]) + b',"status":"'
-            for i in compared
-        ]
-        gap_keys = [None if definitions[i].critical else definitions[i].key for i in compared]
-        explained = []
-        for position, codes in zip(positions, rows, strict=True):
-            starts = self._spec_json.get(position)
-            if starts is None:
-                specs = self.index.specs[position]
-                starts = self._spec_json[position] = [
-                    b'{"key":%b,"critical":%b,"candidate":%b'
-                    % (
-                        _encode(d.key),
-                        b"true" if d.critical else b"false",
-                        _encode(specs.get(d.key)),
-                    )
-                    for d in definitions
-                ]
-            parts = [
-                starts[i] + middle + _STATUS_ENDS[code]
-                for i, middle, code in zip(compared, after, codes, strict=True)
+    def _spec_starts(self, position: int) -> list[bytes]:
+        """The start of each spec's comparison for the product at `position`, as the API
+        writes it (`{"key":…,"critical":…,"candidate":…`), in definition order."""
+        starts = self._spec_json.get(position)
+        if starts is None:
+            specs = self.index.specs[position]
+            starts = self._spec_json[position] = [
+                b'{"key":%b,"critical":%b,"candidate":%b'
+                % (_encode(d.key), b"true" if d.critical else b"false", _encode(specs.get(d.key)))
+                for d in self.index.definitions
             ]
-            gaps = [key for key, code in zip(gap_keys, codes, strict=True) if key and code != MEETS]
-            explained.append((msgspec.Raw(b"[" + b",".join(parts) + b"]"), gaps))
-        return explained
+        return starts
 
-    def trials_json(self, product_id: int, reference_id: int) -> list[msgspec.Raw]:
-        """The product's trials as candidates show them (TrialEvidence), in `grading.grade`'s
-        order: trials against this reference first, then the rest, newest first in each."""
+    def _critical_shown(self, position: int) -> list[bytes]:
+        """The values of the product at `position` as reasons show them (`shown_json`), for
+        each critical spec in definition order."""
+        shown = self._reason_values.get(position)
+        if shown is None:
+            specs = self.index.specs[position]
+            shown = self._reason_values[position] = [
+                shown_json(specs.get(d.key)) for d in self.index.critical
+            ]
+        return shown
+
+    def _trials_of(self, product_id: int, reference_id: int) -> bytes:
+        """The product's trials as candidates show them (a list of TrialEvidence), in
+        `grading.grade`'s order: trials against this reference first, then the rest, newest
+        first in each."""
         found = self._trials_json.get(product_id)
         if found is None:
             ordered = newest_first(self.index.trials.get(product_id, []))
-            encoded = [msgspec.Raw(msgspec.json.encode(t.as_dict())) for t in ordered]
+            encoded = [_encode(t.as_dict()) for t in ordered]
             found = self._trials_json[product_id] = (
+                b"[%b]" % b",".join(encoded),
                 encoded,
                 [t.reference_product_id for t in ordered],
             )
-        encoded, against = found
+        joined, encoded, against = found
         if reference_id not in against:
-            return encoded  # shared: answers are encoded, never changed
+            return joined
         pairs = list(zip(against, encoded, strict=True))
         first = [raw for ref, raw in pairs if ref == reference_id]
-        return first + [raw for ref, raw in pairs if ref != reference_id]
+        return b"[%b]" % b",".join(first + [raw for ref, raw in pairs if ref != reference_id])
+
+    def candidates_json(
+        self, assessment: Assessment, product_ids: Sequence[int], reference_id: int
+    ) -> msgspec.Raw:
+        """The candidates `product_ids` as a JSON list of `Candidate`: each one's grade, its
+        spec-by-spec comparison with the reference and its gaps as `grading.grade` gives
+        them, its trials, feedback and service. Written as bytes straight away: this is the
+        hot path of every alternatives answer."""
+        index = self.index
+        definitions = index.definitions
+        positions = [index.position[pid] for pid in product_ids]
+        compared, rows = assessment.statuses(positions, definitions)
+        grades = assessment.codes[positions].tolist() if positions else []
+        reference = assessment.reference
+        last = len(compared) - 1
+        # What follows a candidate's value in each compared spec, by status code: the
+        # reference's value, the status, and the comma before the next spec.
+        follows = [
+            [
+                b',"reference":%b,"status":"%b"}%b'
+                % (_encode(reference[definitions[i].key]), status, b"," if j < last else b"")
+                for status in _STATUS_NAMES
+            ]
+            for j, i in enumerate(compared)
+        ]
+        gap_keys = [
+            None if definitions[i].critical else _encode(definitions[i].key) for i in compared
+        ]
+        # From the end of the specs to the start of the trials, by row of status codes.
+        between: dict[tuple[int, ...], bytes] = {}
+        out: list[bytes] = []
+        for product_id, position, codes, grade in zip(
+            product_ids, positions, rows, grades, strict=True
+        ):
+            row = tuple(codes)
+            gaps = between.get(row)
+            if gaps is None:
+                keys = [k for k, code in zip(gap_keys, row, strict=True) if k and code != MEETS]
+                gaps = between[row] = b'],"gaps":[%b],"trials":' % b",".join(keys)
+            starts = self._spec_starts(position)
+            out += (b'{"product":', self.shown[product_id], _GRADE_THEN_SPECS[grade])
+            for i, after, code in zip(compared, follows, row, strict=True):
+                out += (starts[i], after[code])
+            out += (
+                gaps,
+                self._trials_of(product_id, reference_id),
+                self._evidence_json(product_id),
+                b",",
+            )
+        if out:
+            out.pop()  # the comma after the last candidate
+        return msgspec.Raw(b"[%b]" % b"".join(out))
+
+    def excluded_json(self, assessment: Assessment, product_ids: Sequence[int]) -> msgspec.Raw:
+        """The products `product_ids` that are not substitutes, as a JSON list of `Excluded`
+        with the reasons `grading.shortfalls` gives (only the critical specs need comparing)."""
+        index = self.index
+        critical = index.critical
+        positions = [index.position[pid] for pid in product_ids]
+        compared, rows = assessment.statuses(positions, critical)
+        wording = [
+            Shortfall(
+                critical[i].key, assessment.reference[critical[i].key], critical[i].unit
+            ).json_parts()
+            for i in compared
+        ]
+        out: list[bytes] = []
+        for product_id, position, codes in zip(product_ids, positions, rows, strict=True):
+            shown = self._critical_shown(position)
+            reasons = [
+                unknown if code == UNKNOWN else opening + shown[i] + closing
+                for (unknown, opening, closing), i, code in zip(
+                    wording, compared, codes, strict=True
+                )
+                if code != MEETS
+            ]
+            out.append(b'{"product_id":%d,"reasons":[%b]}' % (product_id, b",".join(reasons)))
+        return msgspec.Raw(b"[%b]" % b",".join(out))
 
 
 async def load_category_facts(session: AsyncSession, category_id: int) -> CategoryFacts:

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import Shortfall, TrialEvidence, fold_values
+from instcat.substitution.grading import TrialEvidence, fold_values
 
 Bools = npt.NDArray[np.bool_]
 EXCLUDED = 3  # grade code of a product that is not a substitute
@@ -245,25 +245,3 @@ class Assessment:
                 meets = self.meets[key][at[known]]
                 codes[known, column] = np.where(meets, MEETS, FALLS_SHORT)
         return compared, codes.tolist()
-
-    def reasons(self, positions: Sequence[int]) -> list[list[str]]:
-        """For each product at `positions`, why it is not a substitute (`grading.shortfalls`):
-        only the critical specs need comparing."""
-        critical = self.index.critical
-        compared, rows = self.statuses(positions, critical)
-        keys = [critical[i].key for i in compared]
-        wording = [
-            Shortfall(key, self.reference[key], critical[i].unit)
-            for key, i in zip(keys, compared, strict=True)
-        ]
-        reasons = []
-        for position, codes in zip(positions, rows, strict=True):
-            specs = self.index.specs[position]
-            reasons.append(
-                [
-                    shortfall.reason(STATUSES[code], specs.get(key))
-                    for shortfall, key, code in zip(wording, keys, codes, strict=True)
-                    if code != MEETS
-                ]
-            )
-        return reasons

@@ -14,7 +14,6 @@ from instcat.db import Database
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, Product
 from instcat.substitution.index import CategoryFacts, load_category_facts
-from instcat.substitution.ranking import Assessment
 
 
 async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> list[int]:
@@ -39,40 +38,6 @@ class Window:
     excluded_offset: int = 0
 
 
-def _candidates(
-    facts: CategoryFacts, assessment: Assessment, product_ids: list[int], reference_id: int
-) -> list[dict[str, Any]]:
-    """Candidates as `Candidate` serialises them, built directly (this is the hot path)."""
-    index = facts.index
-    positions = [index.position[pid] for pid in product_ids]
-    explained = facts.comparisons_json(assessment, positions)
-    return [
-        {
-            "product": facts.shown[product_id],
-            "grade": assessment.grade(position),
-            "specs": specs,
-            "gaps": gaps,
-            "trials": facts.trials_json(product_id, reference_id),
-            "feedback": facts.feedback_json(product_id),
-            "service": facts.service_json(product_id),
-        }
-        for product_id, position, (specs, gaps) in zip(
-            product_ids, positions, explained, strict=True
-        )
-    ]
-
-
-def _excluded(
-    facts: CategoryFacts, assessment: Assessment, product_ids: list[int]
-) -> list[dict[str, Any]]:
-    """Excluded products and why."""
-    reasons = assessment.reasons([facts.index.position[pid] for pid in product_ids])
-    return [
-        {"product_id": product_id, "reasons": why}
-        for product_id, why in zip(product_ids, reasons, strict=True)
-    ]
-
-
 def answers_for(
     facts: CategoryFacts, reference_ids: list[int], rule: str, window: Window
 ) -> list[dict[str, Any]]:
@@ -88,8 +53,8 @@ def answers_for(
         answers.append(
             {
                 "reference": facts.shown[reference_id],
-                "candidates": _candidates(facts, assessment, shown, reference_id),
-                "excluded": _excluded(facts, assessment, dropped),
+                "candidates": facts.candidates_json(assessment, shown, reference_id),
+                "excluded": facts.excluded_json(assessment, dropped),
                 "candidates_total": len(ranked),
                 "excluded_total": len(excluded),
             }
