@@ -99,6 +99,8 @@ class CategoryIndex:
     overall: npt.NDArray[np.float64]  # feedback overall rating, 0 when none
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     numbers: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    # Number specs: each value's part of the tolerance of equality (1e-9 × |value|).
+    tolerances: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     # Set and text specs: the positions of the products holding each distinct value, folded
     # as grading compares them (products whose value is unknown are in no group).
     groups: dict[str, dict[frozenset[str] | str, npt.NDArray[np.intp]]] = field(
@@ -140,6 +142,7 @@ class CategoryIndex:
             overall=np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64),
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
+            tolerances={key: 1e-9 * np.abs(column) for key, column in numbers.items()},
             groups=groups,
             known=known,
             position={int(pid): i for i, pid in enumerate(ids)},
@@ -162,9 +165,12 @@ class CategoryIndex:
             except (TypeError, ValueError):
                 return np.zeros(len(self.ids), dtype=bool)
             c = self.numbers[spec.key]
+            # math.isclose(c, r, rel_tol=1e-9, abs_tol=1e-12), as grading does: the tolerance
+            # max(1e-9 × max(|c|, |r|), 1e-12) is the larger of the candidate's part (kept
+            # with the index) and the reference's.
+            tolerance = np.maximum(self.tolerances[spec.key], max(1e-9 * abs(r), 1e-12))
             with np.errstate(invalid="ignore"):
-                # math.isclose(c, r, rel_tol=1e-9, abs_tol=1e-12), as grading does.
-                close = np.abs(c - r) <= np.maximum(1e-9 * np.maximum(np.abs(c), abs(r)), 1e-12)
+                close = np.abs(c - r) <= tolerance
                 if spec.direction == "higher_better":
                     return (c >= r) | close
                 if spec.direction == "lower_better":
