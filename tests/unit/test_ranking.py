@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import TrialEvidence, grade
+from instcat.substitution.grading import GRADE_RANK, TrialEvidence, grade
 from instcat.substitution.index import CategoryFacts
 from instcat.substitution.ranking import CategoryIndex
 from instcat.substitution.snapshot import feedback_summary
@@ -75,6 +75,27 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
                 continue
             verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
             assert assessment.grade(i) == verdict.grade, (position, pid, specs, reference)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_candidates_rank_by_grade_then_rating_then_id(seed: int) -> None:
+    r = random.Random(200 + seed)
+    products = _products(r, 60)
+    r.shuffle(products)  # an index holds its products in any order
+    trials = _trials(r, 60)
+    overall = {pid: r.choice([None, 0.0, 3.5, 4.25, 4.25]) for pid, *_ in products}
+    index = CategoryIndex.build(DEFINITIONS, products, trials, overall)
+    for reference_id, reference, *_ in products:
+        assessment = index.assess(reference, "vendor")
+        verdicts = {
+            pid: grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
+            for pid, specs, *_ in products
+            if assessment.among[index.position[pid]]
+        }
+        graded = [pid for pid, verdict in verdicts.items() if verdict.grade is not None]
+        graded.sort(key=lambda pid: (GRADE_RANK[verdicts[pid].grade], -(overall[pid] or 0), pid))
+        refused = sorted(pid for pid, verdict in verdicts.items() if verdict.grade is None)
+        assert assessment.rank() == (graded, refused)
 
 
 def _facts(index: CategoryIndex) -> CategoryFacts:

@@ -109,6 +109,9 @@ class CategoryIndex:
     # Per spec: the product has a value that grading can compare (else its status is unknown).
     known: dict[str, Bools] = field(default_factory=dict)
     position: dict[int, int] = field(default_factory=dict)
+    # Positions best rated first (then by id), and positions by id.
+    by_rating: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    by_id: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
 
     @classmethod
     def build(
@@ -120,6 +123,7 @@ class CategoryIndex:
     ) -> "CategoryIndex":
         """Index products given as (id, specs, vendor is domestic, made in CN, active)."""
         ids = np.array([p[0] for p in products], dtype=np.int64)
+        rating = np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64)
         specs = [p[1] for p in products]
         numbers = {
             d.key: np.array([_as_float(s.get(d.key)) for s in specs], dtype=np.float64)
@@ -139,13 +143,15 @@ class CategoryIndex:
             verified=np.array(
                 [any(t.qualifies for t in trials.get(p[0], ())) for p in products], dtype=bool
             ),
-            overall=np.array([overall.get(p[0]) or 0.0 for p in products], dtype=np.float64),
+            overall=rating,
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
             tolerances={key: 1e-9 * np.abs(column) for key, column in numbers.items()},
             groups=groups,
             known=known,
             position={int(pid): i for i, pid in enumerate(ids)},
+            by_rating=np.lexsort((ids, -rating)),
+            by_id=np.argsort(ids, kind="stable"),
         )
 
     def domestic(self, rule: str) -> Bools:
@@ -225,11 +231,12 @@ class Assessment:
     def rank(self) -> tuple[list[int], list[int]]:
         """Candidate ids best grade first (then best rated, then id), and excluded ids by id."""
         index, codes = self.index, self.codes
-        picked = np.flatnonzero(self.among & (codes != EXCLUDED))
-        order = np.lexsort((index.ids[picked], -index.overall[picked], codes[picked]))
-        ranked: list[int] = index.ids[picked][order].tolist()
-        excluded: list[int] = np.sort(index.ids[self.among & (codes == EXCLUDED)]).tolist()
-        return ranked, excluded
+        # The order by rating and id holds for every reference: only the grades reorder it.
+        by_rating = index.by_rating
+        picked = by_rating[(self.among & (codes != EXCLUDED))[by_rating]]
+        ranked = picked[np.argsort(codes[picked], kind="stable")]
+        excluded = index.by_id[(self.among & (codes == EXCLUDED))[index.by_id]]
+        return index.ids[ranked].tolist(), index.ids[excluded].tolist()
 
     def grade(self, position: int) -> str | None:
         code = int(self.codes[position])
