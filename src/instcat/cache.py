@@ -169,6 +169,11 @@ class AnswerCache:
         self._items: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
         self._bytes = 0
 
+    @property
+    def size(self) -> int:
+        """The sizes of the answers held, added up."""
+        return self._bytes
+
     def get(self, key: Hashable, revision: int | None) -> Any | None:
         """The answer filed under `key` for this revision, or None."""
         found = self._items.get(key)
