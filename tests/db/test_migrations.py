@@ -1,8 +1,10 @@
 """Migrations are the schema: they build it from empty, undo cleanly, and match the models."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,9 +14,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from instcat.config import normalise_database_url
+from instcat.auth import SYSTEM
+from instcat.config import Settings, normalise_database_url
+from instcat.db import Database
+from instcat.devdata import generate
 from instcat.migrate import current_revision, downgrade, head_revision, upgrade
-from tests.conftest import BACKENDS, postgres_url
+from instcat.substitution.lists import ListService
+from instcat.substitution.schemas import ListCriteria
+from tests.conftest import BACKENDS, SEED_DIR, postgres_url
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -103,3 +110,73 @@ def test_list_json_is_compressed_with_lz4_where_the_server_offers_it(empty_url: 
     assert methods == ({"l"} if offered else {""})
     downgrade(empty_url, "0006")
     assert asyncio.run(_list_compression(empty_url))[1] == {""}
+
+
+# Lists generated at 0011 and after store their vendors and categories once per list.
+async def _generate_list(url: str) -> tuple[int, list[Any], dict[str, Any], set[str]]:
+    """A whole generated list's entries as read, and one stored entry as stored."""
+    db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
+    try:
+        await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+        service = ListService(db)
+        made = await service.generate(SYSTEM, ListCriteria(label="shared parts"))
+        whole = await service.get(SYSTEM, made.id, None)
+        async with db.engine.connect() as connection:
+            stored = await _stored_entry(connection, made.id)
+            vendors = await connection.execute(
+                text("SELECT slug FROM substitution_vendor WHERE list_id = :id"), {"id": made.id}
+            )
+            slugs = set(vendors.scalars())
+        return made.id, [e.model_dump(mode="json") for e in whole.entries], stored, slugs
+    finally:
+        await db.dispose()
+
+
+async def _stored_entry(connection: Any, list_id: int) -> dict[str, Any]:
+    query = text(
+        "SELECT data FROM substitution_entry WHERE list_id = :id ORDER BY position LIMIT 1"
+    )
+    data = (await connection.execute(query, {"id": list_id})).scalar_one()
+    return data if isinstance(data, dict) else json.loads(data)
+
+
+async def _read_list(
+    url: str, list_id: int, at_head: bool = True
+) -> tuple[list[Any], dict[str, Any]]:
+    db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
+    try:
+        async with db.engine.connect() as connection:
+            stored = await _stored_entry(connection, list_id)
+        if not at_head:  # the list's row has no column for its shared parts
+            return [], stored
+        whole = await ListService(db).get(SYSTEM, list_id, None)
+        return [e.model_dump(mode="json") for e in whole.entries], stored
+    finally:
+        await db.dispose()
+
+
+def test_lists_share_vendors_and_categories_and_downgrade_to_whole_entries(
+    empty_url: str,
+) -> None:
+    upgrade(empty_url)
+    list_id, entries, stored, slugs = asyncio.run(_generate_list(empty_url))
+    assert entries
+    # Stored once per list, not in the entries.
+    assert not {"vendor_name_zh", "category_name_en"} & set(stored["product"])
+    assert "service" not in stored["evidence"] and "gap_keys" not in stored["replaces"]
+    assert slugs == {e["product"]["vendor"] for e in entries}
+
+    downgrade(empty_url, "0010")
+    _, whole = asyncio.run(_read_list(empty_url, list_id, at_head=False))
+    first = entries[0]
+    assert whole["product"]["vendor_name_zh"] == first["product"]["vendor_name_zh"]
+    assert whole["product"]["category_name_en"] == first["product"]["category_name_en"]
+    assert whole["evidence"] == {k: v for k, v in first["evidence"].items() if k != "feedback"} | {
+        "feedback": whole["evidence"]["feedback"]
+    }
+    assert whole["replaces"]["gap_keys"]
+
+    # Back at head the list, now stored whole, reads exactly as it did.
+    upgrade(empty_url)
+    again, _ = asyncio.run(_read_list(empty_url, list_id))
+    assert again == entries

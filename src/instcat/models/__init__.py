@@ -9,7 +9,12 @@ from instcat.models.catalogue import (
     Vendor,
 )
 from instcat.models.feedback import Feedback, IdempotencyRecord
-from instcat.models.lists import SubstitutionEntry, SubstitutionList
+from instcat.models.lists import (
+    SubstitutionEntry,
+    SubstitutionList,
+    SubstitutionReference,
+    SubstitutionVendor,
+)
 from instcat.models.revision import DataRevision
 from instcat.models.trials import Trial, TrialCheck, TrialReview
 from instcat.models.users import AuditEvent, User
@@ -26,6 +31,8 @@ __all__ = [
     "SpecDefinition",
     "SubstitutionEntry",
     "SubstitutionList",
+    "SubstitutionReference",
+    "SubstitutionVendor",
     "Trial",
     "TrialCheck",
     "TrialReview",

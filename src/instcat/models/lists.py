@@ -27,6 +27,12 @@ class SubstitutionList(SQLModel, table=True):
     spec_definitions: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSONType, nullable=True)
     )
+    # Category code → {name_zh, name_en, gap_keys} as they were. Set when the list's
+    # entries leave their vendors and categories to the list (`compact.ListParts`); lists
+    # generated before keep them in every entry.
+    categories: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONType, nullable=True)
+    )
 
 
 class SubstitutionEntry(SQLModel, table=True):
@@ -56,4 +62,15 @@ class SubstitutionReference(SQLModel, table=True):
 
     list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", primary_key=True)
     product_id: int = Field(primary_key=True)  # a snapshot: no foreign key
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class SubstitutionVendor(SQLModel, table=True):
+    """A vendor of a list's entries as it was when the list was generated (names and service
+    figures), stored once per list."""
+
+    __tablename__ = "substitution_vendor"
+
+    list_id: int = Field(foreign_key="substitution_list.id", ondelete="CASCADE", primary_key=True)
+    slug: str = Field(max_length=80, primary_key=True)  # a snapshot: no foreign key
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

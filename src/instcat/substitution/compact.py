@@ -1,19 +1,32 @@
 """List entries in their stored form, built a category at a time, and expanded for reading.
 
 A stored entry keeps what the list froze: the product as it was, the evidence (trials,
-feedback, service), the entry grade, and for each reference it replaces the reference's id,
-the grade and the non-critical gaps (a bit mask over `gap_keys`). Each reference product is
-stored once per list, and the category's spec definitions once per list, so the spec-by-spec
-comparison of any (entry, reference) is recomputed exactly by `compare_specs` when read.
+feedback), the entry grade, and for each reference it replaces the reference's id, the
+grade and the non-critical gaps (a bit mask over the category's gap keys). The ids and the
+masks are packed as little-endian integers (`REFERENCE_ID`, `mask_type`), which JSON holds
+as base64: national lists hold millions of pairs. What many entries share is stored once
+per list (`ListParts`): each reference product, each vendor's names and service figures,
+and each category's names, spec definitions and gap keys. The spec-by-spec comparison of
+any (entry, reference) is recomputed exactly by `compare_specs` when read. Lists generated
+before some of this was shared keep it in every entry, with plain lists of numbers, and
+read as before.
 """
 
+from base64 import b64decode
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import GRADE_RANK, compare_specs, grade, newest_first
+from instcat.substitution.grading import (
+    GRADE_RANK,
+    TRIAL_FIELDS,
+    compare_specs,
+    grade,
+    newest_first,
+)
 from instcat.substitution.matrix import GRADE_CODES, Unsupported, gaps_of, grade_matrix
 from instcat.substitution.schemas import Entry, ListCriteria
 from instcat.substitution.snapshot import (
@@ -21,7 +34,43 @@ from instcat.substitution.snapshot import (
     CategoryRows,
     feedback_summary,
     is_domestic_row,
+    with_names,
 )
+
+REFERENCE_ID = np.dtype("<i4")  # product ids are 32-bit integers in the schema
+
+
+def mask_type(keys: int) -> np.dtype:
+    """The narrowest unsigned integer that holds a gap mask over `keys` keys."""
+    for width in (1, 2, 4):
+        if keys <= 8 * width:
+            return np.dtype(f"<u{width}")
+    return np.dtype("<u8")
+
+
+def unpacked(packed: str, dtype: np.dtype) -> list[int]:
+    """Integers packed by `category_entries` (base64 in JSON)."""
+    return np.frombuffer(b64decode(packed), dtype).tolist()  # type: ignore[no-any-return]
+
+
+@dataclass
+class CategoryList:
+    """One category's part of a list: its stored entries in list order, and what they
+    share: the references they replace, their vendors and the category's own part."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    references: dict[int, dict[str, Any]] = field(default_factory=dict)
+    vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    part: dict[str, Any] = field(default_factory=dict)  # names and gap keys
+
+
+@dataclass
+class ListParts:
+    """What a list stores once for its entries: category code → names and gap keys, and
+    vendor slug → names and service figures (those of the entries being read)."""
+
+    categories: Mapping[str, dict[str, Any]]
+    vendors: Mapping[str, dict[str, Any]]
 
 
 def definitions_json(definitions: Sequence[SpecDef]) -> list[list[Any]]:
@@ -73,8 +122,8 @@ def _grades(
 
 def category_entries(
     rows: CategoryRows, catalogue: Catalogue, criteria: ListCriteria
-) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """Stored entries of one category in list order, and the references they replace."""
+) -> CategoryList:
+    """Stored entries of one category in list order, and what they share."""
     rule = criteria.domestic_rule
     refs = [p for p in rows.products if not is_domestic_row(p, rule)]
     candidates, service = [], []
@@ -86,67 +135,97 @@ def category_entries(
             candidates.append(product)
             service.append(figures)
     if not candidates or not refs:
-        return [], {}
+        return CategoryList()
     codes, masks, gap_keys = _grades(rows, candidates, refs)
     ok = codes <= GRADE_RANK[criteria.min_grade]
     cand_idx, ref_idx = np.nonzero(ok)
     if not len(cand_idx):
-        return [], {}
+        return CategoryList()
     pair_codes = codes[cand_idx, ref_idx]
     # Per candidate: best grade first, then reference id (nonzero gives references in id
     # order within a candidate, and a stable sort keeps it).
     order = np.argsort(cand_idx * 4 + pair_codes, kind="stable")
     cand_idx, ref_idx, pair_codes = cand_idx[order], ref_idx[order], pair_codes[order]
-    # Whole-category lists, sliced per entry: far cheaper than small numpy slices.
-    pair_refs = np.array([r["id"] for r in refs], dtype=np.int64)[ref_idx].tolist()
-    pair_masks = masks[cand_idx, ref_idx].tolist()
+    # Whole-category bytes, sliced per entry: far cheaper than small numpy slices (msgspec
+    # writes bytes as base64).
+    ids = np.array([r["id"] for r in refs], dtype=REFERENCE_ID)[ref_idx].tobytes()
+    gap_mask = mask_type(len(gap_keys))
+    pair_masks = masks[cand_idx, ref_idx].astype(gap_mask).tobytes()
     pair_grades = GRADE_CODES[pair_codes].tobytes().decode()
     starts = np.flatnonzero(np.r_[True, cand_idx[1:] != cand_idx[:-1]]).tolist()
     owners = cand_idx[starts].tolist()
-    keys = list(gap_keys)
-    entries = []
-    for i, start, end in zip(owners, starts, [*starts[1:], len(pair_refs)], strict=True):
+    built = CategoryList()
+    id_size, mask_size = REFERENCE_ID.itemsize, gap_mask.itemsize
+    for i, start, end in zip(owners, starts, [*starts[1:], len(pair_grades)], strict=True):
         product = candidates[i]
+        if product["vendor"] not in built.vendors:
+            vendor = catalogue.by_slug[product["vendor"]]
+            built.vendors[product["vendor"]] = {
+                "name_zh": vendor.name_zh,
+                "name_en": vendor.name_en,
+                "service": service[i],
+            }
         trials = newest_first(rows.trials.get(product["id"], []))
         grades = pair_grades[start:end]
-        entries.append(
+        built.entries.append(
             {
                 "category": rows.code,
                 "product": product,
                 "grade": grades[0],
                 "replaces": {
-                    "references": pair_refs[start:end],
+                    "references": ids[start * id_size : end * id_size],
                     "grades": grades,
-                    "gaps": pair_masks[start:end],
-                    "gap_keys": keys,
+                    "gaps": pair_masks[start * mask_size : end * mask_size],
                 },
                 "evidence": {
-                    "trials": [t.as_dict() for t in trials],
-                    "accepted_trials": len(trials),
+                    "trials": [t.as_row() for t in trials],
                     "feedback": feedback_summary(rows.feedback.get(product["id"])),
-                    "service": service[i],
                 },
             }
         )
-    entries.sort(key=lambda e: (GRADE_RANK[e["grade"]], e["product"]["id"]))
-    return entries, {refs[j]["id"]: refs[j] for j in np.unique(ref_idx).tolist()}
+    built.entries.sort(key=lambda e: (GRADE_RANK[e["grade"]], e["product"]["id"]))
+    built.part = {"name_zh": rows.name_zh, "name_en": rows.name_en, "gap_keys": list(gap_keys)}
+    for j in np.unique(ref_idx).tolist():  # stored whole, as `ProductRead` JSON
+        reference = refs[j]
+        vendor = catalogue.by_slug[reference["vendor"]]
+        names = {"name_zh": vendor.name_zh, "name_en": vendor.name_en}
+        built.references[reference["id"]] = with_names(reference, names, built.part)
+    return built
 
 
 def expand(
     data: dict[str, Any],
     references: Mapping[int, dict[str, Any]],
     definitions: Mapping[str, Sequence[SpecDef]],
+    parts: ListParts | None = None,
 ) -> Entry:
-    """The public entry of a stored one (entries stored before compaction are already whole)."""
+    """The public entry of a stored one. `parts` is None for a list generated before its
+    entries shared them; entries stored before compaction are whole."""
     stored = data["replaces"]
     if isinstance(stored, list):
         return Entry.model_validate(data)
     product = data["product"]
+    evidence = data["evidence"]
+    if parts is None:
+        gap_keys = stored["gap_keys"]
+        ids, masks = stored["references"], stored["gaps"]
+    else:
+        category = parts.categories[data["category"]]
+        vendor = parts.vendors[product["vendor"]]
+        gap_keys = category["gap_keys"]
+        ids = unpacked(stored["references"], REFERENCE_ID)
+        masks = unpacked(stored["gaps"], mask_type(len(gap_keys)))
+        product = with_names(product, vendor, category)
+        trials = [dict(zip(TRIAL_FIELDS, row, strict=True)) for row in evidence["trials"]]
+        evidence = {
+            "trials": trials,
+            "accepted_trials": len(trials),
+            "feedback": evidence["feedback"],
+            "service": vendor["service"],
+        }
     specs = definitions.get(data["category"], [])
     replaces = []
-    for ref_id, grade_value, mask in zip(
-        stored["references"], stored["grades"], stored["gaps"], strict=True
-    ):
+    for ref_id, grade_value, mask in zip(ids, stored["grades"], masks, strict=True):
         reference = references[ref_id]
         compared = compare_specs(specs, product["specs"], reference["specs"])
         replaces.append(
@@ -154,7 +233,9 @@ def expand(
                 "reference": reference,
                 "grade": grade_value,
                 "specs": [c.as_dict() for c in compared],
-                "gaps": gaps_of(mask, stored["gap_keys"]),
+                "gaps": gaps_of(mask, gap_keys),
             }
         )
-    return Entry.model_validate({**data, "replaces": replaces})
+    return Entry.model_validate(
+        {**data, "product": product, "evidence": evidence, "replaces": replaces}
+    )

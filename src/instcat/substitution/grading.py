@@ -40,6 +40,18 @@ class SpecComparison:
         }
 
 
+# A trial as answers and lists show it (`TrialEvidence.as_dict`).
+TRIAL_FIELDS = (
+    "id",
+    "status",
+    "all_checks_passed",
+    "equivalent",
+    "ended_on",
+    "reference_product_id",
+    "counts",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TrialEvidence:
     """What grading needs to know about one trial of a candidate product."""
@@ -73,6 +85,18 @@ class TrialEvidence:
             "reference_product_id": self.reference_product_id,
             "counts": self.qualifies,
         }
+
+    def as_row(self) -> list[Any]:
+        """The values of `as_dict`, in `TRIAL_FIELDS` order (how lists store a trial)."""
+        return [
+            self.id,
+            self.status,
+            self.all_checks_passed,
+            self.equivalent,
+            self.ended_on.isoformat(),
+            self.reference_product_id,
+            self.qualifies,
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from instcat.errors import Conflict, NotFound
 from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
 from instcat.models.base import utcnow
-from instcat.models.lists import SubstitutionReference
+from instcat.models.lists import SubstitutionReference, SubstitutionVendor
 from instcat.substitution.grading import months_before
 from instcat.substitution.schemas import (
     Entry,
@@ -89,7 +89,7 @@ class ListService:
                 list_id = row.id or 0
                 # The evidence is read on connections of their own, as one snapshot.
                 async with self.db.snapshot(2) as readers:
-                    count, definitions = await store_entries(
+                    stored_entries = await store_entries(
                         session,
                         list_id,
                         category_ids,
@@ -98,11 +98,17 @@ class ListService:
                         readers,
                         self.db.list_build_processes,
                     )
-                row.entry_count = count
-                row.spec_definitions = definitions
+                row.entry_count = stored_entries.count
+                row.spec_definitions = stored_entries.definitions
+                row.categories = stored_entries.categories
                 await session.flush()
                 await audit(
-                    session, actor, "generate", "substitution_list", list_id, {"entries": count}
+                    session,
+                    actor,
+                    "generate",
+                    "substitution_list",
+                    list_id,
+                    {"entries": stored_entries.count},
                 )
                 entries = await self._entries(session, row, limit, 0)
                 return SubstitutionList(**_summary(row).model_dump(), entries=entries)
@@ -118,7 +124,7 @@ class ListService:
     async def _entries(
         self, session: AsyncSession, row: ListRow, limit: int | None, offset: int
     ) -> list[Entry]:
-        return await read_entries(session, row.id or 0, row.spec_definitions, limit, offset)
+        return await read_entries(session, row, limit, offset)
 
     async def get(
         self, actor: Actor, list_id: int, limit: int | None = DEFAULT_PAGE, offset: int = 0
@@ -133,7 +139,10 @@ class ListService:
         self, actor: Actor, status: str | None, limit: int, offset: int
     ) -> Page[SubstitutionListSummary]:
         """Published lists for everyone; staff also see drafts."""
-        query = select(ListRow).options(defer(ListRow.spec_definitions))  # type: ignore[arg-type]
+        query = select(ListRow).options(
+            defer(ListRow.spec_definitions),  # type: ignore[arg-type]
+            defer(ListRow.categories),  # type: ignore[arg-type]
+        )
         if not actor.is_staff:
             query = query.where(ListRow.status == "published")
         if status is not None:
@@ -179,9 +188,8 @@ class ListService:
             await session.execute(
                 delete(SubstitutionEntry).where(SubstitutionEntry.list_id == list_id)
             )
-            await session.execute(
-                delete(SubstitutionReference).where(SubstitutionReference.list_id == list_id)
-            )
+            for shared in (SubstitutionReference, SubstitutionVendor):
+                await session.execute(delete(shared).where(shared.list_id == list_id))
             result = await session.execute(
                 delete(ListRow).where(ListRow.id == list_id, ListRow.status == "draft")
             )
@@ -206,10 +214,8 @@ class ListService:
                 for pid, (grade, pos) in mine.items()
                 if pid in theirs and theirs[pid][0] != grade
             )
-            mine_entries = await entries_at(
-                session, list_id, this.spec_definitions, sorted(added + changed)
-            )
-            their_entries = await entries_at(session, against_id, other.spec_definitions, removed)
+            mine_entries = await entries_at(session, this, sorted(added + changed))
+            their_entries = await entries_at(session, other, removed)
         changes: list[Any] = []
         for pos in changed:
             entry = mine_entries[pos]

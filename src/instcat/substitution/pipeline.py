@@ -37,20 +37,24 @@ class Built:
     definitions: list[list[Any]]
     entries: list[tuple[str, int, str, bytes]]  # category, product id, grade, JSON
     references: list[tuple[int, bytes]]  # product id, JSON
+    vendors: list[tuple[str, bytes]]  # slug, JSON
+    part: dict[str, Any]  # the category's names and gap keys (`compact.CategoryList.part`)
 
 
 def build_category(read: CategoryRead, catalogue: Catalogue, criteria: ListCriteria) -> Built:
     """Grade one category and encode what is stored of it."""
     rows = shape_category(read, catalogue)
-    entries, references = category_entries(rows, catalogue, criteria)
+    built = category_entries(rows, catalogue, criteria)
     return Built(
         rows.code,
-        definitions_json(rows.definitions) if entries else [],
+        definitions_json(rows.definitions) if built.entries else [],
         [
             (entry["category"], entry["product"]["id"], entry["grade"], encode(entry))
-            for entry in entries
+            for entry in built.entries
         ],
-        [(pid, encode(data)) for pid, data in references.items()],
+        [(pid, encode(data)) for pid, data in built.references.items()],
+        [(slug, encode(data)) for slug, data in built.vendors.items()],
+        built.part,
     )
 
 

@@ -61,13 +61,16 @@ class VendorInfo:
 
 @dataclass
 class CategoryRows:
-    """One category's products (as ProductRead JSON), definitions, trials and feedback."""
+    """One category's products (as ProductRead JSON less the vendor's and the category's
+    names: `with_names` adds them), definitions, trials and feedback."""
 
     code: str
     definitions: list[SpecDef]
     products: list[dict[str, Any]]
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     feedback: dict[int, Any] = field(default_factory=dict)  # `load_feedback` rows
+    name_zh: str = ""
+    name_en: str = ""
 
 
 @dataclass
@@ -199,7 +202,8 @@ async def read_category(
 
 def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
     """A category's rows in the shapes grading and lists use: products as `ProductRead`
-    JSON, trials as `TrialEvidence` (pure: runs wherever the category is built)."""
+    JSON without the names a list stores once (`with_names`), trials as `TrialEvidence`
+    (pure: runs wherever the category is built)."""
     code, name_zh, name_en = catalogue.categories[read.category_id]
     products = []
     for (
@@ -222,11 +226,7 @@ def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
             {
                 "id": pid,
                 "vendor": vendor.slug,
-                "vendor_name_zh": vendor.name_zh,
-                "vendor_name_en": vendor.name_en,
                 "category": code,
-                "category_name_zh": name_zh,
-                "category_name_en": name_en,
                 "model": model,
                 "name": name,
                 "specs": specs if isinstance(specs, dict) else decode(specs),
@@ -243,7 +243,23 @@ def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
         )
     trials = {pid: [trial_evidence(row) for row in rows] for pid, rows in read.trials.items()}
     definitions = catalogue.definitions.get(read.category_id, [])
-    return CategoryRows(code, definitions, products, trials, read.feedback)
+    return CategoryRows(code, definitions, products, trials, read.feedback, name_zh, name_en)
+
+
+def with_names(
+    product: dict[str, Any],
+    vendor: dict[str, Any],
+    category: dict[str, Any],
+) -> dict[str, Any]:
+    """A product of `shape_category` as `ProductRead` JSON: with its vendor's and its
+    category's names (`name_zh`, `name_en` of each)."""
+    return {
+        **product,
+        "vendor_name_zh": vendor["name_zh"],
+        "vendor_name_en": vendor["name_en"],
+        "category_name_zh": category["name_zh"],
+        "category_name_en": category["name_en"],
+    }
 
 
 def _products_where(condition: Any) -> Any:

@@ -4,6 +4,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import aclosing, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -12,8 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from instcat.models import Product, SubstitutionEntry
-from instcat.models.lists import SubstitutionReference
-from instcat.substitution.compact import definitions_from_json, expand
+from instcat.models.lists import SubstitutionList, SubstitutionReference, SubstitutionVendor
+from instcat.substitution.compact import (
+    REFERENCE_ID,
+    ListParts,
+    definitions_from_json,
+    expand,
+    unpacked,
+)
 from instcat.substitution.pipeline import (
     IN_FLIGHT,
     PROCESSES_FROM,
@@ -41,6 +48,7 @@ IN_LIST_MAX = 5_000  # more reference ids than this: read the list's references 
 
 ENTRY_COLUMNS = ("list_id", "position", "category", "product_id", "grade", "data")
 REFERENCE_COLUMNS = ("list_id", "product_id", "data")
+VENDOR_COLUMNS = ("list_id", "slug", "data")
 
 
 # SQLite binds at most 32,766 parameters per statement (since 3.32).
@@ -98,6 +106,15 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class Stored:
+    """What storing a list's entries leaves for its row."""
+
+    count: int = 0
+    definitions: dict[str, Any] = field(default_factory=dict)  # code → spec definitions
+    categories: dict[str, Any] = field(default_factory=dict)  # code → names and gap keys
+
+
 async def store_entries(
     session: AsyncSession,
     list_id: int,
@@ -106,8 +123,8 @@ async def store_entries(
     trial_cutoff: date | None,
     readers: Sequence[AsyncSession] | None = None,
     processes: int = 0,
-) -> tuple[int, dict[str, Any]]:
-    """Grade and store every entry of the list; the entry count and the definitions used.
+) -> Stored:
+    """Grade and store every entry of the list, with the references and vendors they share.
 
     With `readers` (sessions on connections of their own that see one snapshot:
     `Database.snapshot`), the evidence is read there while the entries go in on
@@ -141,7 +158,7 @@ async def _store_entries(
     criteria: ListCriteria,
     trial_cutoff: date | None,
     processes: int,
-) -> tuple[int, dict[str, Any]]:
+) -> Stored:
     reader = readers[0]
     catalogue = await load_catalogue(reader, category_ids)
     known = [cid for cid in category_ids if cid in catalogue.categories]
@@ -194,32 +211,40 @@ async def _store_entries(
 
 async def _store_built(
     connection: AsyncConnection, list_id: int, categories: AsyncIterator[Built]
-) -> tuple[int, dict[str, Any]]:
+) -> Stored:
     """Insert the built categories' rows in list order, in batches of thousands of rows (each
-    statement waits for the interpreter lock again); the entry count and the definitions."""
-    position = 0
-    definitions: dict[str, Any] = {}
+    statement waits for the interpreter lock again); what the list's row keeps of them."""
+    stored = Stored()
     entry_rows: list[tuple[Any, ...]] = []
     reference_rows: list[tuple[Any, ...]] = []
+    vendor_rows: list[tuple[Any, ...]] = []
+    vendors: set[str] = set()  # a vendor's part is the same in every category
     batch = SQLITE_PARAMETERS // len(ENTRY_COLUMNS)
     tables = (
         ("substitution_entry", ENTRY_COLUMNS, entry_rows),
         ("substitution_reference", REFERENCE_COLUMNS, reference_rows),
+        ("substitution_vendor", VENDOR_COLUMNS, vendor_rows),
     )
     async for built in categories:
         if not built.entries:
             continue
-        definitions[built.code] = built.definitions
+        stored.definitions[built.code] = built.definitions
+        stored.categories[built.code] = built.part
+        position = stored.count
         entry_rows.extend((list_id, position + n, *row) for n, row in enumerate(built.entries))
         reference_rows.extend((list_id, *row) for row in built.references)
-        position += len(built.entries)
+        for slug, data in built.vendors:
+            if slug not in vendors:
+                vendors.add(slug)
+                vendor_rows.append((list_id, slug, data))
+        stored.count += len(built.entries)
         for name, columns, rows in tables:
             if len(rows) >= batch:
                 await _insert(connection, name, columns, rows)
                 rows.clear()
     for name, columns, rows in tables:
         await _insert(connection, name, columns, rows)
-    return position, definitions
+    return stored
 
 
 async def _references(
@@ -233,40 +258,57 @@ async def _references(
     return {pid: data for pid, data in await session.execute(query)}
 
 
+async def _vendors(
+    session: AsyncSession, list_id: int, slugs: set[str]
+) -> dict[str, dict[str, Any]]:
+    query = select(SubstitutionVendor.slug, SubstitutionVendor.data).where(
+        SubstitutionVendor.list_id == list_id
+    )
+    if len(slugs) <= IN_LIST_MAX:
+        query = query.where(SubstitutionVendor.slug.in_(sorted(slugs)))  # type: ignore[attr-defined]
+    return {slug: data for slug, data in await session.execute(query)}
+
+
 async def _expanded(
-    session: AsyncSession, list_id: int, spec_definitions: dict[str, Any] | None, stored: list[Any]
+    session: AsyncSession, listed: SubstitutionList, stored: list[Any]
 ) -> list[Entry]:
+    list_id = listed.id or 0
     ids = {
         ref_id
         for data in stored
         if isinstance(data["replaces"], dict)
-        for ref_id in data["replaces"]["references"]
+        for ref_id in (
+            data["replaces"]["references"]
+            if listed.categories is None
+            else unpacked(data["replaces"]["references"], REFERENCE_ID)
+        )
     }
     references = await _references(session, list_id, ids) if ids else {}
     definitions = {
-        code: definitions_from_json(rows) for code, rows in (spec_definitions or {}).items()
+        code: definitions_from_json(rows) for code, rows in (listed.spec_definitions or {}).items()
     }
-    return [expand(data, references, definitions) for data in stored]
+    parts = None
+    if listed.categories is not None:
+        slugs = {data["product"]["vendor"] for data in stored}
+        vendors = await _vendors(session, list_id, slugs) if slugs else {}
+        parts = ListParts(listed.categories, vendors)
+    return [expand(data, references, definitions, parts) for data in stored]
 
 
 async def read_entries(
-    session: AsyncSession,
-    list_id: int,
-    spec_definitions: dict[str, Any] | None,
-    limit: int | None,
-    offset: int,
+    session: AsyncSession, listed: SubstitutionList, limit: int | None, offset: int
 ) -> list[Entry]:
     """The entries of a list in list order, `limit` of them from `offset` (all when None)."""
     query = (
         select(SubstitutionEntry.data)
-        .where(SubstitutionEntry.list_id == list_id)
+        .where(SubstitutionEntry.list_id == listed.id)
         .order_by(SubstitutionEntry.position)  # type: ignore[arg-type]
         .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)
     stored = list((await session.execute(query)).scalars())
-    return await _expanded(session, list_id, spec_definitions, stored)
+    return await _expanded(session, listed, stored)
 
 
 async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str, int]]:
@@ -280,10 +322,7 @@ async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str,
 
 
 async def entries_at(
-    session: AsyncSession,
-    list_id: int,
-    spec_definitions: dict[str, Any] | None,
-    positions: list[int],
+    session: AsyncSession, listed: SubstitutionList, positions: list[int]
 ) -> dict[int, Entry]:
     """The entries at these positions of a list, read a thousand at a time."""
     found: dict[int, Entry] = {}
@@ -292,11 +331,11 @@ async def entries_at(
         rows = (
             await session.execute(
                 select(SubstitutionEntry.position, SubstitutionEntry.data).where(
-                    SubstitutionEntry.list_id == list_id,
+                    SubstitutionEntry.list_id == listed.id,
                     SubstitutionEntry.position.in_(chunk),  # type: ignore[attr-defined]
                 )
             )
         ).all()
-        entries = await _expanded(session, list_id, spec_definitions, [r[1] for r in rows])
+        entries = await _expanded(session, listed, [r[1] for r in rows])
         found.update(zip((r[0] for r in rows), entries, strict=True))
     return found
