@@ -43,7 +43,7 @@ class Built:
 
 def build_category(read: CategoryRead, catalogue: Catalogue, criteria: ListCriteria) -> Built:
     """Grade one category and encode what is stored of it."""
-    rows = shape_category(read, catalogue)
+    rows = shape_category(read, catalogue, criteria.domestic_rule)
     built = category_entries(rows, catalogue, criteria)
     return Built(
         rows.code,

@@ -200,10 +200,13 @@ async def read_category(
     return CategoryRead(category_id, products, trials, feedback)
 
 
-def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
+def shape_category(
+    read: CategoryRead, catalogue: Catalogue, rule: str | None = None
+) -> CategoryRows:
     """A category's rows in the shapes grading and lists use: products as `ProductRead`
     JSON without the names a list stores once (`with_names`), trials as `TrialEvidence`
-    (pure: runs wherever the category is built)."""
+    (pure: runs wherever the category is built). With a domestic `rule`, only the trials
+    of active domestic products (the candidates) are kept."""
     code, name_zh, name_en = catalogue.categories[read.category_id]
     products = []
     for (
@@ -241,7 +244,14 @@ def shape_category(read: CategoryRead, catalogue: Catalogue) -> CategoryRows:
                 "updated_at": stamp(up),
             }
         )
-    trials = {pid: [trial_evidence(row) for row in rows] for pid, rows in read.trials.items()}
+    kept = read.trials
+    if rule is not None:
+        kept = {
+            p["id"]: read.trials[p["id"]]
+            for p in products
+            if p["id"] in read.trials and p["status"] == "active" and is_domestic_row(p, rule)
+        }
+    trials = {pid: [trial_evidence(row) for row in rows] for pid, rows in kept.items()}
     definitions = catalogue.definitions.get(read.category_id, [])
     return CategoryRows(code, definitions, products, trials, read.feedback, name_zh, name_en)
 
