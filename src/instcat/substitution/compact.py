@@ -193,17 +193,20 @@ def category_entries(
     return built
 
 
-def expand(
+def expanded(
     data: dict[str, Any],
     references: Mapping[int, dict[str, Any]],
     definitions: Mapping[str, Sequence[SpecDef]],
     parts: ListParts | None = None,
-) -> Entry:
-    """The public entry of a stored one. `parts` is None for a list generated before its
-    entries shared them; entries stored before compaction are whole."""
+    specs: bool = True,
+) -> dict[str, Any]:
+    """The JSON of the public entry of a stored one (`expand` validates it). `parts` is None
+    for a list generated before its entries shared them; entries stored before compaction
+    are whole. With `specs` False, each reference's spec-by-spec comparison is left empty
+    (exports that do not show it skip the work)."""
     stored = data["replaces"]
     if isinstance(stored, list):
-        return Entry.model_validate(data)
+        return data
     product = data["product"]
     evidence = data["evidence"]
     if parts is None:
@@ -223,11 +226,11 @@ def expand(
             "feedback": evidence["feedback"],
             "service": vendor["service"],
         }
-    specs = definitions.get(data["category"], [])
+    shown = definitions.get(data["category"], []) if specs else []
     replaces = []
     for ref_id, grade_value, mask in zip(ids, stored["grades"], masks, strict=True):
         reference = references[ref_id]
-        compared = compare_specs(specs, product["specs"], reference["specs"])
+        compared = compare_specs(shown, product["specs"], reference["specs"]) if specs else []
         replaces.append(
             {
                 "reference": reference,
@@ -236,6 +239,14 @@ def expand(
                 "gaps": gaps_of(mask, gap_keys),
             }
         )
-    return Entry.model_validate(
-        {**data, "product": product, "evidence": evidence, "replaces": replaces}
-    )
+    return {**data, "product": product, "evidence": evidence, "replaces": replaces}
+
+
+def expand(
+    data: dict[str, Any],
+    references: Mapping[int, dict[str, Any]],
+    definitions: Mapping[str, Sequence[SpecDef]],
+    parts: ListParts | None = None,
+) -> Entry:
+    """The public entry of a stored one (see `expanded`)."""
+    return Entry.model_validate(expanded(data, references, definitions, parts))

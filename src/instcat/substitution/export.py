@@ -1,13 +1,22 @@
-"""Exports of a substitution list: CSV (UTF-8 with BOM, for Excel), XLSX and JSON."""
+"""Exports of a substitution list: CSV (UTF-8 with BOM, for Excel), XLSX and JSON, written
+as the entries are read (a national list has 3 million replaced references)."""
 
+import asyncio
 import csv
 import io
 import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from pydantic import TypeAdapter
 
-from instcat.substitution.schemas import Entry, SubstitutionList
+from instcat.substitution.schemas import Entry, SubstitutionList, SubstitutionListSummary
+
+# A list's entries a chunk at a time, as the JSON of `Entry` (`ListService.entry_chunks`).
+Chunks = AsyncIterator[list[dict[str, Any]]]
 
 HEADER = [
     "category",
@@ -26,64 +35,101 @@ HEADER = [
 ]
 
 
-def _row(entry: Entry) -> list[object]:
-    product = entry.product
+def _row(entry: dict[str, Any]) -> list[object]:
+    """An entry (the JSON of `Entry`; its spec comparisons are not shown) as a row."""
+    product = entry["product"]
+    evidence = entry["evidence"]
+    feedback, service = evidence["feedback"], evidence["service"]
     replaces = "; ".join(
-        f"{r.reference.vendor_name_en} {r.reference.model} (#{r.reference.id}): {r.grade}"
-        for r in entry.replaces
+        f"{r['reference']['vendor_name_en']} {r['reference']['model']}"
+        f" (#{r['reference']['id']}): {r['grade']}"
+        for r in entry["replaces"]
     )
-    evidence = entry.evidence
     return [
-        entry.category,
-        product.id,
-        f"{product.model} {product.name}".strip(),
-        product.vendor_name_zh,
-        product.vendor_name_en,
-        entry.grade,
+        entry["category"],
+        product["id"],
+        f"{product['model']} {product['name']}".strip(),
+        product["vendor_name_zh"],
+        product["vendor_name_en"],
+        entry["grade"],
         replaces,
-        evidence.accepted_trials,
-        " ".join(str(t.id) for t in evidence.trials),
-        evidence.feedback.count,
-        evidence.feedback.overall if evidence.feedback.overall is not None else "",
-        evidence.service.response_hours if evidence.service.response_hours is not None else "",
-        "yes" if product.illustrative else "no",
+        evidence["accepted_trials"],
+        " ".join(str(t["id"]) for t in evidence["trials"]),
+        feedback["count"],
+        feedback["overall"] if feedback["overall"] is not None else "",
+        service["response_hours"] if service["response_hours"] is not None else "",
+        "yes" if product["illustrative"] else "no",
     ]
 
 
-def to_csv(document: SubstitutionList) -> bytes:
-    """CSV with a byte-order mark so that Excel reads the Chinese text as UTF-8."""
+def _csv_lines(rows: Iterable[list[object]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(_row(e) for e in document.entries)
-    return buffer.getvalue().encode("utf-8-sig")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
 
 
-def to_xlsx(document: SubstitutionList) -> bytes:
-    """A real workbook: the entries sheet with a header row, and the criteria sheet."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "entries"
-    sheet.append(HEADER)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for entry in document.entries:
-        sheet.append(_row(entry))
+async def to_csv(chunks: Chunks) -> AsyncIterator[bytes]:
+    """CSV with a byte-order mark so that Excel reads the Chinese text as UTF-8, written a
+    chunk of entries at a time."""
+    yield _csv_lines([HEADER]).encode("utf-8-sig")
+    async for chunk in chunks:
+        yield _csv_lines(_row(entry) for entry in chunk).encode("utf-8")
+
+
+def _workbook(summary: SubstitutionListSummary, rows: list[list[object]]) -> bytes:
+    """A real workbook: the entries sheet with a header row, and the criteria sheet (written
+    row by row: openpyxl's write-only mode keeps no cells)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("entries")
     sheet.freeze_panes = "A2"
+    header = []
+    for title in HEADER:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
     about = workbook.create_sheet("list")
-    about.append(["label", document.label])
-    about.append(["status", document.status])
-    about.append(["domestic_rule", document.domestic_rule])
-    about.append(["generated_at", document.generated_at.isoformat()])
-    about.append(
-        ["published_at", document.published_at.isoformat() if document.published_at else ""]
-    )
-    for key, value in document.criteria.items():
+    about.append(["label", summary.label])
+    about.append(["status", summary.status])
+    about.append(["domestic_rule", summary.domestic_rule])
+    about.append(["generated_at", summary.generated_at.isoformat()])
+    about.append(["published_at", summary.published_at.isoformat() if summary.published_at else ""])
+    for key, value in summary.criteria.items():
         about.append([f"criteria.{key}", json.dumps(value, ensure_ascii=False)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def to_json(document: SubstitutionList) -> bytes:
-    return document.model_dump_json(by_alias=True).encode("utf-8")
+async def to_xlsx(summary: SubstitutionListSummary, chunks: Chunks) -> AsyncIterator[bytes]:
+    """The workbook, made in a worker thread once every row is read (a zip file is written
+    whole)."""
+    rows = [_row(entry) async for chunk in chunks for entry in chunk]
+    yield await asyncio.to_thread(_workbook, summary, rows)
+
+
+_ENTRIES = TypeAdapter(list[Entry])
+_EMPTY = b'"entries":[]}'
+
+
+def _entries_json(chunk: list[dict[str, Any]]) -> bytes:
+    """The entries, validated, as the items of a JSON list (no brackets)."""
+    return _ENTRIES.dump_json(_ENTRIES.validate_python(chunk), by_alias=True)[1:-1]
+
+
+async def to_json(summary: SubstitutionListSummary, chunks: Chunks) -> AsyncIterator[bytes]:
+    """The list as `GET /substitution-lists/{id}` shows it with every entry, written a chunk
+    of entries at a time (each validated and encoded in a worker thread)."""
+    whole = SubstitutionList(**summary.model_dump(), entries=[]).model_dump_json(by_alias=True)
+    head = whole.encode("utf-8")
+    if not head.endswith(_EMPTY):  # the entries come last in `SubstitutionList`
+        raise RuntimeError("SubstitutionList no longer ends with its entries")
+    yield head[: -len(_EMPTY)] + b'"entries":['
+    after = b""
+    async for chunk in chunks:
+        if chunk:
+            yield after + await asyncio.to_thread(_entries_json, chunk)
+            after = b","
+    yield b"]}"

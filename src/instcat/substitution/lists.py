@@ -1,5 +1,6 @@
 """Substitution lists: generated from criteria, reviewed as drafts, published and frozen."""
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,13 @@ from instcat.substitution.schemas import (
     SubstitutionListSummary,
 )
 from instcat.substitution.service import category_ids_for
-from instcat.substitution.storage import entries_at, grades_of, read_entries, store_entries
+from instcat.substitution.storage import (
+    entries_at,
+    entry_chunks,
+    grades_of,
+    read_entries,
+    store_entries,
+)
 
 
 def _summary(row: ListRow) -> SubstitutionListSummary:
@@ -134,6 +141,22 @@ class ListService:
             row = await self._visible(session, actor, list_id)
             entries = await self._entries(session, row, limit, offset)
         return SubstitutionList(**_summary(row).model_dump(), entries=entries)
+
+    async def summary(self, actor: Actor, list_id: int) -> SubstitutionListSummary:
+        """A list without its entries; drafts are for staff."""
+        async with self.db.read() as session:
+            return _summary(await self._visible(session, actor, list_id))
+
+    async def entry_chunks(
+        self, actor: Actor, list_id: int, specs: bool = True
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every entry of a list a chunk at a time, as the JSON of `Entry` (see
+        `storage.entry_chunks`), all read in one read transaction. Fails when the list is
+        not (or no longer) visible: check with `summary` before a response starts."""
+        async with self.db.read() as session:
+            row = await self._visible(session, actor, list_id)
+            async for chunk in entry_chunks(session, row, specs):
+                yield chunk
 
     async def list_lists(
         self, actor: Actor, status: str | None, limit: int, offset: int

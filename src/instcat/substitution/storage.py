@@ -12,6 +12,7 @@ from psycopg.adapt import Dumper
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from instcat.errors import Conflict
 from instcat.models import Product, SubstitutionEntry
 from instcat.models.lists import SubstitutionList, SubstitutionReference, SubstitutionVendor
 from instcat.substitution.compact import (
@@ -19,6 +20,7 @@ from instcat.substitution.compact import (
     ListParts,
     definitions_from_json,
     expand,
+    expanded,
     unpacked,
 )
 from instcat.substitution.pipeline import (
@@ -43,6 +45,7 @@ from instcat.substitution.snapshot import (
 )
 
 SHARED_FROM = 8  # categories
+CHUNK = 200  # entries expanded at a time by `entry_chunks`
 IN_LIST_MAX = 5_000  # more reference ids than this: read the list's references whole
 
 
@@ -273,16 +276,7 @@ async def _expanded(
     session: AsyncSession, listed: SubstitutionList, stored: list[Any]
 ) -> list[Entry]:
     list_id = listed.id or 0
-    ids = {
-        ref_id
-        for data in stored
-        if isinstance(data["replaces"], dict)
-        for ref_id in (
-            data["replaces"]["references"]
-            if listed.categories is None
-            else unpacked(data["replaces"]["references"], REFERENCE_ID)
-        )
-    }
+    ids = _reference_ids(listed, stored)
     references = await _references(session, list_id, ids) if ids else {}
     definitions = {
         code: definitions_from_json(rows) for code, rows in (listed.spec_definitions or {}).items()
@@ -293,6 +287,58 @@ async def _expanded(
         vendors = await _vendors(session, list_id, slugs) if slugs else {}
         parts = ListParts(listed.categories, vendors)
     return [expand(data, references, definitions, parts) for data in stored]
+
+
+def _reference_ids(listed: SubstitutionList, stored: list[Any]) -> set[int]:
+    return {
+        ref_id
+        for data in stored
+        if isinstance(data["replaces"], dict)
+        for ref_id in (
+            data["replaces"]["references"]
+            if listed.categories is None
+            else unpacked(data["replaces"]["references"], REFERENCE_ID)
+        )
+    }
+
+
+async def entry_chunks(
+    session: AsyncSession, listed: SubstitutionList, specs: bool = True
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every entry of a list in list order, `CHUNK` at a time, as the JSON of `Entry` (with
+    `specs` False, without the spec-by-spec comparisons): for exports, which must not hold
+    a national list (3 million replaced references at scale 1) at once. Each reference is
+    read once; the expanding runs in a worker thread, so the server keeps answering."""
+    list_id = listed.id or 0
+    references: dict[int, dict[str, Any]] = {}
+    definitions = {
+        code: definitions_from_json(rows) for code, rows in (listed.spec_definitions or {}).items()
+    }
+    for start in range(0, listed.entry_count, CHUNK):
+        query = (
+            select(SubstitutionEntry.data)
+            .where(
+                SubstitutionEntry.list_id == list_id,
+                SubstitutionEntry.position >= start,
+                SubstitutionEntry.position < start + CHUNK,
+            )
+            .order_by(SubstitutionEntry.position)  # type: ignore[arg-type]
+        )
+        stored = list((await session.execute(query)).scalars())
+        if len(stored) != min(CHUNK, listed.entry_count - start):
+            raise Conflict("This list was deleted while it was being read.")
+        missing = _reference_ids(listed, stored) - references.keys()
+        if missing:
+            references.update(await _references(session, list_id, missing))
+        parts = None
+        if listed.categories is not None:
+            slugs = {data["product"]["vendor"] for data in stored}
+            parts = ListParts(listed.categories, await _vendors(session, list_id, slugs))
+        yield await asyncio.to_thread(_expanded_all, stored, references, definitions, parts, specs)
+
+
+def _expanded_all(stored: list[Any], *context: Any) -> list[dict[str, Any]]:
+    return [expanded(data, *context) for data in stored]
 
 
 async def read_entries(

@@ -1,0 +1,114 @@
+"""Exports are written a chunk of entries at a time and equal the whole list read at once."""
+
+import asyncio
+import csv
+import io
+import json
+from typing import Any
+
+import openpyxl
+import pytest
+
+from instcat.auth import SYSTEM
+from instcat.config import Settings
+from instcat.db import Database
+from instcat.devdata import generate
+from instcat.errors import Conflict
+from instcat.substitution import export, storage
+from instcat.substitution.lists import ListService
+from instcat.substitution.schemas import ListCriteria
+from tests.conftest import SEED_DIR
+
+
+async def _joined(parts: Any) -> bytes:
+    return b"".join([part async for part in parts])
+
+
+async def _exports(settings: Settings) -> tuple[dict[str, Any], int, dict[str, bytes]]:
+    db = Database.from_settings(settings)
+    try:
+        await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+        service = ListService(db)
+        made = await service.generate(SYSTEM, ListCriteria(label="exported"))
+        whole = await service.get(SYSTEM, made.id, None)
+        summary = await service.summary(SYSTEM, made.id)
+        chunks = {
+            fmt: service.entry_chunks(SYSTEM, made.id, specs=fmt == "json")
+            for fmt in ("csv", "xlsx", "json")
+        }
+        bodies = {
+            "csv": await _joined(export.to_csv(chunks["csv"])),
+            "xlsx": await _joined(export.to_xlsx(summary, chunks["xlsx"])),
+            "json": await _joined(export.to_json(summary, chunks["json"])),
+        }
+        return whole.model_dump(mode="json", by_alias=True), made.entry_count, bodies
+    finally:
+        await db.dispose()
+
+
+def test_exports_written_in_chunks_equal_the_whole_list(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "CHUNK", 7)  # many chunks, the last one short
+    whole, count, bodies = asyncio.run(_exports(settings))
+    assert count > 3 * 7 and count % 7
+    assert json.loads(bodies["json"]) == whole
+
+    text = bodies["csv"].decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header == export.HEADER and len(rows) == count
+    assert [row[1] for row in rows] == [str(e["product"]["id"]) for e in whole["entries"]]
+    for row, entry in zip(rows, whole["entries"], strict=True):
+        replaced = [r["reference"]["id"] for r in entry["replaces"]]
+        assert row[6].count("(#") == len(replaced)
+        assert row[8] == " ".join(str(t["id"]) for t in entry["evidence"]["trials"])
+
+    workbook = openpyxl.load_workbook(io.BytesIO(bodies["xlsx"]))
+    sheet = workbook["entries"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == export.HEADER
+    assert [list(map(_cell, v)) for v in values[1:]] == [list(map(_cell, row)) for row in rows]
+
+
+def _cell(value: Any) -> Any:
+    """A cell as text or number: the workbook keeps numbers (48.0 reads back as 48) and
+    leaves empty cells empty."""
+    text = "" if value is None else str(value)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def test_an_export_never_mixes_a_draft_deleted_midway(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's read transaction keeps the snapshot it started with, so the export finishes
+    as the list was; on PostgreSQL each read sees the deletion, and the export fails rather
+    than end early."""
+    monkeypatch.setattr(storage, "CHUNK", 5)
+
+    async def run() -> tuple[int, int | None]:
+        db = Database.from_settings(settings)
+        try:
+            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+            service = ListService(db)
+            made = await service.generate(SYSTEM, ListCriteria(label="deleted"))
+            chunks = service.entry_chunks(SYSTEM, made.id)
+            read = len(await anext(chunks))
+            await service.delete(SYSTEM, made.id)
+            try:
+                async for chunk in chunks:
+                    read += len(chunk)
+            except Conflict:
+                return made.entry_count, None
+            return made.entry_count, read
+        finally:
+            await db.dispose()
+
+    count, read = asyncio.run(run())
+    if settings.database_url.startswith("sqlite"):
+        assert read == count
+    else:
+        assert read is None
