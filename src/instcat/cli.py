@@ -277,19 +277,37 @@ def lists_generate(
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_obj
 def lists_export(settings: Settings, list_id: int, fmt: str, output: Path) -> None:
-    """Write a list to a CSV, XLSX or JSON file."""
+    """Write a whole list to a CSV, XLSX or JSON file (the same as the API's export)."""
     from instcat.auth import SYSTEM
     from instcat.errors import DomainError
     from instcat.substitution import export
     from instcat.substitution.lists import ListService
 
+    partial = output.with_name(output.name + ".part")  # renamed once the list is written
+
+    async def write(database: Any) -> int:
+        lists = ListService(database)
+        summary = await lists.summary(SYSTEM, list_id)
+        chunks = lists.entry_chunks(SYSTEM, list_id, specs=fmt == "json")
+        if fmt == "csv":
+            parts = export.to_csv(chunks)
+        elif fmt == "xlsx":
+            parts = export.to_xlsx(summary, chunks)
+        else:
+            parts = export.to_json(summary, chunks)
+        with partial.open("wb") as file:
+            async for part in parts:
+                file.write(part)
+        return summary.entry_count
+
     try:
-        document = _run(settings, lambda database: ListService(database).get(SYSTEM, list_id))
+        count = _run(settings, write)
+        partial.replace(output)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
-    writer = {"csv": export.to_csv, "xlsx": export.to_xlsx, "json": export.to_json}[fmt]
-    output.write_bytes(writer(document))
-    click.echo(f"wrote {output} ({document.entry_count} entries)")
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(f"wrote {output} ({count} entries)")
 
 
 @main.command("openapi")

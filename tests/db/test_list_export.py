@@ -4,12 +4,16 @@ import asyncio
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
 from instcat.auth import SYSTEM
+from instcat.cli import lists_group
+from instcat.common import DEFAULT_PAGE
 from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
@@ -112,3 +116,37 @@ def test_an_export_never_mixes_a_draft_deleted_midway(
         assert read == count
     else:
         assert read is None
+
+
+def test_the_command_line_export_writes_every_entry(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "CHUNK", 7)
+
+    async def made() -> tuple[int, int]:
+        db = Database.from_settings(settings)
+        try:
+            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
+            listed = await ListService(db).generate(SYSTEM, ListCriteria(label="to a file"))
+            return listed.id, listed.entry_count
+        finally:
+            await db.dispose()
+
+    list_id, count = asyncio.run(made())
+    assert count > DEFAULT_PAGE  # more than a page of the API
+    output = tmp_path / "list.csv"
+    runner = CliRunner()
+    result = runner.invoke(
+        lists_group, ["export", str(list_id), "--output", str(output)], obj=settings
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(output.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == count + 1
+    assert f"({count} entries)" in result.output
+
+    missing = tmp_path / "missing.csv"
+    result = runner.invoke(
+        lists_group, ["export", "999999", "--output", str(missing)], obj=settings
+    )
+    assert result.exit_code == 1 and "999999" in result.output
+    assert list(tmp_path.iterdir()) == [output]  # nothing half-written left behind
