@@ -289,14 +289,8 @@ def lists_export(settings: Settings, list_id: int, fmt: str, output: Path) -> No
         lists = ListService(database)
         summary = await lists.summary(SYSTEM, list_id)
         chunks = lists.entry_chunks(SYSTEM, list_id, specs=fmt == "json")
-        if fmt == "csv":
-            parts = export.to_csv(chunks)
-        elif fmt == "xlsx":
-            parts = export.to_xlsx(summary, chunks)
-        else:
-            parts = export.to_json(summary, chunks)
         with partial.open("wb") as file:
-            async for part in parts:
+            async for part in export.written(fmt, summary, chunks):
                 file.write(part)
         return summary.entry_count
 

@@ -194,12 +194,7 @@ class SubstitutionListController(Controller):
         """Download the list as CSV (UTF-8 with BOM), XLSX or JSON."""
         summary = await lists.summary(actor, list_id)  # a 404 before the response starts
         chunks = lists.entry_chunks(actor, list_id, specs=format == "json")
-        if format == "csv":
-            body = export.to_csv(chunks)
-        elif format == "xlsx":
-            body = export.to_xlsx(summary, chunks)
-        else:
-            body = export.to_json(summary, chunks)
+        body = export.written(format, summary, chunks)
         filename = f"substitution-list-{list_id}.{format}"
         return Stream(
             body,

@@ -133,3 +133,13 @@ async def to_json(summary: SubstitutionListSummary, chunks: Chunks) -> AsyncIter
             yield after + await asyncio.to_thread(_entries_json, chunk)
             after = b","
     yield b"]}"
+
+
+def written(format: str, summary: SubstitutionListSummary, chunks: Chunks) -> AsyncIterator[bytes]:
+    """The export in `format` (csv, xlsx or json) of the list `summary` whose entries are
+    `chunks` (from `ListService.entry_chunks`, with spec comparisons for json only)."""
+    if format == "csv":
+        return to_csv(chunks)
+    if format == "xlsx":
+        return to_xlsx(summary, chunks)
+    return to_json(summary, chunks)

@@ -250,26 +250,33 @@ async def _store_built(
     return stored
 
 
+async def _shared(
+    session: AsyncSession,
+    table: type[SubstitutionReference | SubstitutionVendor],
+    key: Any,
+    list_id: int,
+    wanted: set[Any],
+) -> dict[Any, dict[str, Any]]:
+    """Key → data of a list's shared rows (`table`: its references or vendors) with these
+    keys; all of the list's when there are too many keys to name."""
+    query = select(key, table.data).where(table.list_id == list_id)
+    if len(wanted) <= IN_LIST_MAX:
+        query = query.where(key.in_(sorted(wanted)))
+    return {found: value for found, value in await session.execute(query)}
+
+
 async def _references(
     session: AsyncSession, list_id: int, ids: set[int]
 ) -> dict[int, dict[str, Any]]:
-    query = select(SubstitutionReference.product_id, SubstitutionReference.data).where(
-        SubstitutionReference.list_id == list_id
+    return await _shared(
+        session, SubstitutionReference, SubstitutionReference.product_id, list_id, ids
     )
-    if len(ids) <= IN_LIST_MAX:
-        query = query.where(SubstitutionReference.product_id.in_(sorted(ids)))  # type: ignore[attr-defined]
-    return {pid: data for pid, data in await session.execute(query)}
 
 
 async def _vendors(
     session: AsyncSession, list_id: int, slugs: set[str]
 ) -> dict[str, dict[str, Any]]:
-    query = select(SubstitutionVendor.slug, SubstitutionVendor.data).where(
-        SubstitutionVendor.list_id == list_id
-    )
-    if len(slugs) <= IN_LIST_MAX:
-        query = query.where(SubstitutionVendor.slug.in_(sorted(slugs)))  # type: ignore[attr-defined]
-    return {slug: data for slug, data in await session.execute(query)}
+    return await _shared(session, SubstitutionVendor, SubstitutionVendor.slug, list_id, slugs)
 
 
 async def _expanded(
