@@ -251,7 +251,7 @@ def test_csv_export_is_utf8_with_a_bom_and_one_row_per_entry(w):
 
     response = export(w, body["id"], "csv")
 
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
     header, *rows = list(csv.reader(io.StringIO(text)))

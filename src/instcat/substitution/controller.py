@@ -38,7 +38,7 @@ ExcludedOffset = Annotated[
     int, QueryParameter(ge=0, le=10_000_000, description="Excluded products to skip")
 ]
 EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8" to text types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
