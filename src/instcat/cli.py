@@ -280,17 +280,14 @@ def lists_export(settings: Settings, list_id: int, fmt: str, output: Path) -> No
     """Write a whole list to a CSV, XLSX or JSON file (the same as the API's export)."""
     from instcat.auth import SYSTEM
     from instcat.errors import DomainError
-    from instcat.substitution import export
     from instcat.substitution.lists import ListService
 
     partial = output.with_name(output.name + ".part")  # renamed once the list is written
 
     async def write(database: Any) -> int:
-        lists = ListService(database)
-        summary = await lists.summary(SYSTEM, list_id)
-        chunks = lists.entry_chunks(SYSTEM, list_id, specs=fmt == "json")
+        summary, parts = await ListService(database).export(SYSTEM, list_id, fmt)
         with partial.open("wb") as file:
-            async for part in export.written(fmt, summary, chunks):
+            async for part in parts:
                 file.write(part)
         return summary.entry_count
 

@@ -14,7 +14,6 @@ from instcat.common import DEFAULT_PAGE, MAX_PAGE, Page
 from instcat.deps import provide_service
 from instcat.errors import InvalidInput, problem_responses
 from instcat.params import CodeParam, IdPath, Limit, Offset
-from instcat.substitution import export
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import (
     Alternatives,
@@ -192,9 +191,7 @@ class SubstitutionListController(Controller):
         format: Annotated[Literal["csv", "xlsx", "json"], QueryParameter()] = "json",
     ) -> Stream:
         """Download the list as CSV (UTF-8 with BOM), XLSX or JSON."""
-        summary = await lists.summary(actor, list_id)  # a 404 before the response starts
-        chunks = lists.entry_chunks(actor, list_id, specs=format == "json")
-        body = export.written(format, summary, chunks)
+        _summary, body = await lists.export(actor, list_id, format)  # a 404 comes first
         filename = f"substitution-list-{list_id}.{format}"
         return Stream(
             body,

@@ -17,6 +17,7 @@ from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
 from instcat.models.base import utcnow
 from instcat.models.lists import SubstitutionReference, SubstitutionVendor
+from instcat.substitution.export import written
 from instcat.substitution.grading import months_before
 from instcat.substitution.schemas import (
     Entry,
@@ -157,6 +158,15 @@ class ListService:
             row = await self._visible(session, actor, list_id)
             async for chunk in entry_chunks(session, row, specs):
                 yield chunk
+
+    async def export(
+        self, actor: Actor, list_id: int, format: str
+    ) -> tuple[SubstitutionListSummary, AsyncIterator[bytes]]:
+        """The list and its export in `format` (csv, xlsx or json), written as its entries are
+        read (`export.written`). A list that is not visible fails here, before any of it."""
+        summary = await self.summary(actor, list_id)
+        chunks = self.entry_chunks(actor, list_id, specs=format == "json")  # only JSON shows them
+        return summary, written(format, summary, chunks)
 
     async def list_lists(
         self, actor: Actor, status: str | None, limit: int, offset: int

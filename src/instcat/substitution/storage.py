@@ -12,6 +12,7 @@ from psycopg.adapt import Dumper
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from instcat.catalogue.specs import SpecDef
 from instcat.errors import Conflict
 from instcat.models import Product, SubstitutionEntry
 from instcat.models.lists import SubstitutionList, SubstitutionReference, SubstitutionVendor
@@ -282,18 +283,29 @@ async def _vendors(
 async def _expanded(
     session: AsyncSession, listed: SubstitutionList, stored: list[Any]
 ) -> list[Entry]:
-    list_id = listed.id or 0
     ids = _reference_ids(listed, stored)
-    references = await _references(session, list_id, ids) if ids else {}
-    definitions = {
+    references = await _references(session, listed.id or 0, ids) if ids else {}
+    definitions = _definitions(listed)
+    parts = await _parts(session, listed, stored)
+    return [expand(data, references, definitions, parts) for data in stored]
+
+
+def _definitions(listed: SubstitutionList) -> dict[str, list[SpecDef]]:
+    return {
         code: definitions_from_json(rows) for code, rows in (listed.spec_definitions or {}).items()
     }
-    parts = None
-    if listed.categories is not None:
-        slugs = {data["product"]["vendor"] for data in stored}
-        vendors = await _vendors(session, list_id, slugs) if slugs else {}
-        parts = ListParts(listed.categories, vendors)
-    return [expand(data, references, definitions, parts) for data in stored]
+
+
+async def _parts(
+    session: AsyncSession, listed: SubstitutionList, stored: list[Any]
+) -> ListParts | None:
+    """What these stored entries of the list share with it (None for lists generated before
+    entries shared anything)."""
+    if listed.categories is None:
+        return None
+    slugs = {data["product"]["vendor"] for data in stored}
+    vendors = await _vendors(session, listed.id or 0, slugs) if slugs else {}
+    return ListParts(listed.categories, vendors)
 
 
 def _reference_ids(listed: SubstitutionList, stored: list[Any]) -> set[int]:
@@ -318,9 +330,7 @@ async def entry_chunks(
     read once; the expanding runs in a worker thread, so the server keeps answering."""
     list_id = listed.id or 0
     references: dict[int, dict[str, Any]] = {}
-    definitions = {
-        code: definitions_from_json(rows) for code, rows in (listed.spec_definitions or {}).items()
-    }
+    definitions = _definitions(listed)
     for start in range(0, listed.entry_count, CHUNK):
         query = (
             select(SubstitutionEntry.data)
@@ -337,10 +347,7 @@ async def entry_chunks(
         missing = _reference_ids(listed, stored) - references.keys()
         if missing:
             references.update(await _references(session, list_id, missing))
-        parts = None
-        if listed.categories is not None:
-            slugs = {data["product"]["vendor"] for data in stored}
-            parts = ListParts(listed.categories, await _vendors(session, list_id, slugs))
+        parts = await _parts(session, listed, stored)
         yield await asyncio.to_thread(_expanded_all, stored, references, definitions, parts, specs)
 
 
