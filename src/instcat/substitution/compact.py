@@ -33,6 +33,7 @@ from instcat.substitution.snapshot import (
     Catalogue,
     CategoryRows,
     feedback_summary,
+    is_candidate_row,
     is_domestic_row,
     with_names,
 )
@@ -128,7 +129,7 @@ def category_entries(
     refs = [p for p in rows.products if not is_domestic_row(p, rule)]
     candidates, service = [], []
     for product in rows.products:
-        if product["status"] != "active" or not is_domestic_row(product, rule):
+        if not is_candidate_row(product, rule):
             continue
         figures = catalogue.service(product["vendor"])
         if _passes(rows.feedback.get(product["id"]), figures, criteria):

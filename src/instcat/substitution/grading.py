@@ -76,15 +76,7 @@ class TrialEvidence:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "all_checks_passed": self.all_checks_passed,
-            "equivalent": self.equivalent,
-            "ended_on": self.ended_on.isoformat(),
-            "reference_product_id": self.reference_product_id,
-            "counts": self.qualifies,
-        }
+        return dict(zip(TRIAL_FIELDS, self.as_row(), strict=True))
 
     def as_row(self) -> list[Any]:
         """The values of `as_dict`, in `TRIAL_FIELDS` order (how lists store a trial)."""

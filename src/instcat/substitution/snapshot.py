@@ -249,7 +249,7 @@ def shape_category(
         kept = {
             p["id"]: read.trials[p["id"]]
             for p in products
-            if p["id"] in read.trials and p["status"] == "active" and is_domestic_row(p, rule)
+            if p["id"] in read.trials and is_candidate_row(p, rule)
         }
     trials = {pid: [trial_evidence(row) for row in rows] for pid, rows in kept.items()}
     definitions = catalogue.definitions.get(read.category_id, [])
@@ -370,3 +370,8 @@ async def load_shared(sessions: Sequence[AsyncSession], trial_cutoff: date | Non
 def is_domestic_row(product: dict[str, Any], rule: str) -> bool:
     """`evidence.is_domestic` for a product snapshot."""
     return product["made_in"] == DOMESTIC if rule == "manufacture" else product["domestic"]
+
+
+def is_candidate_row(product: dict[str, Any], rule: str) -> bool:
+    """Whether a product snapshot may go on a list: active and domestic under `rule`."""
+    return product["status"] == "active" and is_domestic_row(product, rule)
