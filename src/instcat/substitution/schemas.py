@@ -105,18 +105,6 @@ class Entry(BaseModel):
     evidence: Evidence
 
 
-class SubstitutionList(BaseModel):
-    id: int
-    label: str
-    status: Literal["draft", "published"]
-    criteria: dict[str, Any]
-    domestic_rule: DomesticRule
-    generated_at: Timestamp
-    published_at: Timestamp | None
-    entry_count: int
-    entries: list[Entry]
-
-
 class SubstitutionListSummary(BaseModel):
     id: int
     label: str
@@ -126,6 +114,10 @@ class SubstitutionListSummary(BaseModel):
     generated_at: Timestamp
     published_at: Timestamp | None
     entry_count: int
+
+
+class SubstitutionList(SubstitutionListSummary):
+    entries: list[Entry]
 
 
 class GradeChange(BaseModel):
