@@ -26,7 +26,7 @@ from instcat.catalogue.controller import (
 )
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.errors import EXCEPTION_HANDLERS, DomainError, problem_responses
+from instcat.errors import EXCEPTION_HANDLERS, ServiceUnavailable, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
 from instcat.logs import logging_config
 from instcat.middleware import RequestLogMiddleware, WriteRateLimitMiddleware
@@ -34,12 +34,6 @@ from instcat.substitution.controller import AlternativesController, Substitution
 from instcat.trials.controller import TrialController
 
 API_PREFIX = "/api/v1"
-
-
-class ServiceUnavailable(DomainError):
-    status_code = 503
-    title = "Service unavailable"
-    slug = "unavailable"
 
 
 @get("/healthz", tags=["health"], responses=problem_responses())

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -13,8 +14,8 @@ from sqlalchemy import bindparam, select
 
 from instcat.errors import Forbidden, Unauthorized
 from instcat.models import User, Vendor
+from instcat.models.base import table_of
 
-ROLES = ("admin", "reviewer", "vendor", "purchaser")
 STAFF = frozenset({"admin", "reviewer"})
 TOKEN_PREFIX = "ic_"
 
@@ -58,10 +59,6 @@ class Actor:
         if self.role != "admin" and self.role not in roles:
             raise Forbidden(f"This action needs one of the roles: {', '.join(roles)}.")
 
-    def require_signed_in(self) -> None:
-        if self.is_anonymous:
-            raise Unauthorized()
-
     def acts_for_vendor(self, vendor_id: int) -> bool:
         """True for admin and for the vendor's own users."""
         return self.is_admin or (self.role == "vendor" and self.vendor_id == vendor_id)
@@ -72,8 +69,8 @@ ANONYMOUS = Actor(id=None, name="anonymous", role="anonymous")
 SYSTEM = Actor(id=None, name="system", role="admin")
 
 
-_USERS = User.__table__  # type: ignore[attr-defined]
-_VENDORS = Vendor.__table__  # type: ignore[attr-defined]
+_USERS = table_of(User)
+_VENDORS = table_of(Vendor)
 # Built once, on the tables rather than the ORM classes: this runs on every signed-in request
 # and the ORM's per-statement work cost more than the lookup itself. Not cached across
 # requests on purpose: a revoked token must stop working at once, in every process.
@@ -87,7 +84,9 @@ _TOKEN_LOOKUP = (
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Resolve the bearer token; no header means anonymous, a bad one is always 401."""
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if header is None:
             return AuthenticationResult(user=ANONYMOUS, auth=None)
@@ -112,7 +111,7 @@ def roles(*allowed: str) -> Guard:
     Guards run before the body is parsed, so an anonymous write is a 401, not a 400.
     """
 
-    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         actor = connection.scope.get("user")
         if not isinstance(actor, Actor) or actor.is_anonymous:
             raise Unauthorized()
@@ -122,14 +121,12 @@ def roles(*allowed: str) -> Guard:
     return guard
 
 
-signed_in = roles()
-
 # OpenAPI security of the routes behind `roles(...)`: a token is required there (the
 # document's default, for public routes, is "no token or a valid one").
 TOKEN_REQUIRED: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-async def provide_actor(request: Request) -> Actor:
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     """Dependency: the acting user of this request."""
     user = request.scope.get("user")
     return user if isinstance(user, Actor) else ANONYMOUS

@@ -8,10 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from instcat.config import libpq_url, sqlite_file
-
-
-class BackupError(Exception):
-    """A backup or restore could not be done; the message says why."""
+from instcat.errors import BackupError
 
 
 def _sqlite_path(database_url: str) -> Path | None:

@@ -103,7 +103,8 @@ def db_current(settings: Settings) -> None:
 @click.pass_obj
 def db_backup(settings: Settings, path: Path) -> None:
     """Write a consistent copy of the live database to PATH (SQLite file, or pg_dump archive)."""
-    from instcat.backup import BackupError, backup
+    from instcat.backup import backup
+    from instcat.errors import BackupError
 
     try:
         backup(settings.database_url, path)
@@ -118,7 +119,8 @@ def db_backup(settings: Settings, path: Path) -> None:
 @click.pass_obj
 def db_restore(settings: Settings, path: Path, yes: bool) -> None:
     """Replace the database's contents with the backup at PATH."""
-    from instcat.backup import BackupError, restore
+    from instcat.backup import restore
+    from instcat.errors import BackupError
 
     if not yes:
         click.confirm("This replaces every record in the database. Continue?", abort=True)
@@ -139,7 +141,8 @@ def db_restore(settings: Settings, path: Path, yes: bool) -> None:
 @click.pass_obj
 def seed_command(settings: Settings, directory: Path | None) -> None:
     """Load the bundled data; records already there are left as they are."""
-    from instcat.seeding import SeedError, seed
+    from instcat.errors import SeedError
+    from instcat.seeding import seed
 
     try:
         created = _run(settings, lambda database: seed(database, directory or settings.seed_dir))
@@ -231,7 +234,7 @@ def lists_group() -> None:
 @click.option("--publish", is_flag=True, help="Publish the list right away.")
 @click.pass_obj
 def lists_generate(
-    settings: Settings, publish: bool, categories: tuple[str, ...], **options: Any
+    settings: Settings, /, publish: bool, categories: tuple[str, ...], **options: Any
 ) -> None:
     """Generate a draft list from the evidence and print a summary."""
     from pydantic import ValidationError

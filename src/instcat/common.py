@@ -17,7 +17,7 @@ from pydantic import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
+from instcat.errors import Conflict, DomainError, PreconditionFailed
 from instcat.models import AuditEvent
 
 MAX_PAGE = 200
@@ -143,13 +143,6 @@ def lost_race(entity: str, precondition: bool) -> DomainError:
     """The error for a versioned update that found the row already changed."""
     message = f"The {entity} was changed by someone else meanwhile; reload and retry."
     return PreconditionFailed(message) if precondition else Conflict(message)
-
-
-def require_fields(data: dict[str, Any], *fields: str) -> None:
-    """PATCH may not null out required fields."""
-    errors = [(f, "may not be null") for f in fields if f in data and data[f] is None]
-    if errors:
-        raise InvalidInput("Required fields may not be null.", errors)
 
 
 async def audit(

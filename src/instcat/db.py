@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Executable, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -296,7 +296,7 @@ class Database:
         if body is None:
             body = await compute(revision)
             self.answers.put(key, revision, body, len(body))
-        return body  # type: ignore[no-any-return]
+        return body
 
     async def dispose(self) -> None:
         loop = asyncio.get_running_loop()
@@ -305,3 +305,10 @@ class Database:
             await asyncio.gather(*pending, return_exceptions=True)
         await self.revision.close()
         await self.engine.dispose()
+
+
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and say how many rows it matched."""
+    result = await session.execute(statement)
+    # Such a statement always yields a cursor result; execute() is typed for SELECTs.
+    return cast(CursorResult[Any], result).rowcount

@@ -80,16 +80,37 @@ class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    title = "Payload too large"
-    slug = "payload-too-large"
+class TooManyRequests(DomainError):
+    status_code = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    title = "Service unavailable"
+    slug = "unavailable"
 
 
 class Unprocessable(DomainError):
     status_code = 422
     title = "Unprocessable content"
     slug = "unprocessable"
+
+
+# --- errors of the command line, never turned into a response -----------------------------------
+
+
+class BackupError(Exception):
+    """A backup or restore could not be done; the message says why."""
+
+
+class SeedError(Exception):
+    """The bundled data does not load: names the file and record."""
+
+
+class GenerateError(Exception):
+    """The synthetic data cannot be generated into this database; the message says why."""
 
 
 def problem(
@@ -123,7 +144,9 @@ def _field_name(error: Mapping[str, Any]) -> str:
     return str(key) if key else "body"
 
 
-def handle_domain_error(_request: Request, exc: DomainError) -> Response[dict[str, Any]]:
+def handle_domain_error(
+    _request: Request[Any, Any, Any], exc: DomainError
+) -> Response[dict[str, Any]]:
     errors = exc.errors if isinstance(exc, InvalidInput) else None
     return problem(
         exc.status_code, exc.title, exc.detail, exc.slug, errors=errors, headers=exc.headers
@@ -131,7 +154,7 @@ def handle_domain_error(_request: Request, exc: DomainError) -> Response[dict[st
 
 
 def handle_validation_error(
-    _request: Request, exc: ValidationException
+    _request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [
@@ -157,7 +180,9 @@ _TITLES = {
 }
 
 
-def handle_http_error(_request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def handle_http_error(
+    _request: Request[Any, Any, Any], exc: HTTPException
+) -> Response[dict[str, Any]]:
     status = exc.status_code
     if status >= 500:
         logger.error("server error", exc_info=exc)
@@ -167,7 +192,9 @@ def handle_http_error(_request: Request, exc: HTTPException) -> Response[dict[st
     return problem(status, title, detail, slug, headers=exc.headers)
 
 
-def handle_unexpected_error(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+def handle_unexpected_error(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
     # The traceback goes to the log with the request id, never into the response.
     logger.error(
         "unhandled error on %s %s (request %s)",

@@ -20,12 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.db import Database, bookkeeping_only
 from instcat.errors import Conflict, InvalidInput, Unprocessable
 from instcat.models import IdempotencyRecord
-from instcat.models.base import utcnow
+from instcat.models.base import table_of, utcnow
 
 KEEP_FOR = timedelta(hours=24)
 # A claim older than this belongs to a request that died; a retry may take it over.
@@ -55,7 +56,7 @@ def _check_key(key: str) -> None:
         )
 
 
-_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(IdempotencyRecord)
 
 
 def _claim_statement(insert: Any) -> Any:
@@ -106,9 +107,9 @@ async def _claim(
     existing = (
         await session.execute(
             select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == actor.id,
-                IdempotencyRecord.route == route,
-                IdempotencyRecord.key == key,
+                col(IdempotencyRecord.user_id) == actor.id,
+                col(IdempotencyRecord.route) == route,
+                col(IdempotencyRecord.key) == key,
             )
         )
     ).scalar()

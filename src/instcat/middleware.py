@@ -14,7 +14,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from instcat.auth import Actor
-from instcat.errors import DomainError
+from instcat.errors import TooManyRequests
 from instcat.logs import ACCESS_LOGGER
 
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -22,11 +22,6 @@ _encode_line = msgspec.json.Encoder().encode
 REQUEST_ID_KEY = "instcat_request_id"
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-
-
-def request_id_of(scope: Scope) -> str | None:
-    """The id given to this request (for log lines written elsewhere)."""
-    return scope.get(REQUEST_ID_KEY)  # type: ignore[return-value]
 
 
 class RequestLogMiddleware(ASGIMiddleware):
@@ -47,7 +42,7 @@ class RequestLogMiddleware(ASGIMiddleware):
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -65,12 +60,6 @@ class RequestLogMiddleware(ASGIMiddleware):
                     "actor": actor.id if isinstance(actor, Actor) else None,
                 }
                 access_log.info(_encode_line(line).decode())
-
-
-class TooManyRequests(DomainError):
-    status_code = 429
-    title = "Too many requests"
-    slug = "too-many-requests"
 
 
 @dataclass

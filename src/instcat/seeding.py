@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlmodel import col
 
 from instcat.auth import SYSTEM
 from instcat.catalogue.categories import CategoryService
@@ -19,15 +20,12 @@ from instcat.catalogue.schemas import (
 )
 from instcat.catalogue.vendors import VendorService
 from instcat.db import Database
+from instcat.errors import SeedError
 from instcat.feedback.schemas import FeedbackCreate, ModerationIn
 from instcat.feedback.service import FeedbackService
 from instcat.models import Category, Feedback, MarketFigure, Product, Trial, Vendor
 from instcat.trials.schemas import ReviewIn, TrialCreate
 from instcat.trials.service import TrialService
-
-
-class SeedError(Exception):
-    """The bundled data does not load: names the file and record."""
 
 
 def _read(directory: Path, name: str) -> list[dict[str, Any]]:
@@ -64,7 +62,7 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
     pending.sort(key=lambda c: c.get("parent") is not None)
     for record in pending:
         data = _validate(CategoryCreate, record, f"categories.json {record.get('code')}")
-        if not await _exists(db, select(Category.id).where(Category.code == data.code)):
+        if not await _exists(db, select(col(Category.id)).where(col(Category.code) == data.code)):
             await categories.create(SYSTEM, data)
             created["categories"] += 1
 
@@ -72,13 +70,15 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
         data = _validate(MarketFigureCreate, record, f"market_figures.json {record.get('ref')}")
         if data.ref is None:
             raise SeedError(f"market_figures.json: every bundled figure needs a ref ({record})")
-        if not await _exists(db, select(MarketFigure.id).where(MarketFigure.ref == data.ref)):
+        if not await _exists(
+            db, select(col(MarketFigure.id)).where(col(MarketFigure.ref) == data.ref)
+        ):
             await categories.create_figure(SYSTEM, data)
             created["market_figures"] += 1
 
     for record in _read(directory, "vendors.json"):
         data = _validate(VendorCreate, record, f"vendors.json {record.get('slug')}")
-        if not await _exists(db, select(Vendor.id).where(Vendor.slug == data.slug)):
+        if not await _exists(db, select(col(Vendor.id)).where(col(Vendor.slug) == data.slug)):
             await vendors.create(SYSTEM, data)
             created["vendors"] += 1
 
@@ -86,9 +86,9 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
         where = f"products.json {record.get('vendor')}/{record.get('model')}"
         data = _validate(ProductCreate, record, where)
         query = (
-            select(Product.id)
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(Vendor.slug == data.vendor, Product.model == data.model)
+            select(col(Product.id))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Vendor.slug) == data.vendor, col(Product.model) == data.model)
         )
         if not await _exists(db, query):
             await products.create(SYSTEM, data)
@@ -101,9 +101,9 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
 
 async def _product_id(db: Database, ref: dict[str, str], where: str) -> int:
     query = (
-        select(Product.id)
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Vendor.slug == ref.get("vendor"), Product.model == ref.get("model"))
+        select(col(Product.id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Vendor.slug) == ref.get("vendor"), col(Product.model) == ref.get("model"))
     )
     async with db.read() as session:
         found = (await session.execute(query)).scalar()
@@ -123,10 +123,10 @@ async def _seed_trials(db: Database, records: list[dict[str, Any]]) -> int:
         if record.get("reference"):
             body["reference_product_id"] = await _product_id(db, record["reference"], where)
         data = _validate(TrialCreate, body, where)
-        query = select(Trial.id).where(
-            Trial.product_id == data.product_id,
-            Trial.site_institution == data.site.institution,
-            Trial.started_on == data.started_on,
+        query = select(col(Trial.id)).where(
+            col(Trial.product_id) == data.product_id,
+            col(Trial.site_institution) == data.site.institution,
+            col(Trial.started_on) == data.started_on,
         )
         if await _exists(db, query):
             continue
@@ -149,14 +149,15 @@ async def _seed_feedback(db: Database, records: list[dict[str, Any]]) -> int:
         product_id = await _product_id(db, record["product"], where)
         body = {k: v for k, v in record.items() if k not in ("product", "status")}
         data = _validate(FeedbackCreate, body, where)
-        query = select(Feedback.id).where(
-            Feedback.product_id == product_id, Feedback.text == data.text
+        query = select(col(Feedback.id)).where(
+            col(Feedback.product_id) == product_id, col(Feedback.text) == data.text
         )
         if await _exists(db, query):
             continue
         outcome = await feedback.create(SYSTEM, product_id, data, None)
         if record.get("status", "pending") != "pending":
-            decision = "publish" if record["status"] == "published" else "reject"
-            await feedback.moderate(SYSTEM, outcome.body["id"], ModerationIn(decision=decision))
+            published = record["status"] == "published"
+            decision = ModerationIn(decision="publish" if published else "reject")
+            await feedback.moderate(SYSTEM, outcome.body["id"], decision)
         created += 1
     return created

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.accounts.schemas import AuditActor, AuditRead, UserCreate, UserCreated
 from instcat.auth import Actor, hash_token, new_token
@@ -59,24 +60,24 @@ class AccountService:
         if entity is not None and entity not in AUDIT_ENTITIES:
             raise InvalidInput.field("entity", f"one of {', '.join(AUDIT_ENTITIES)}")
         async with self.db.read() as session:
-            query = select(AuditEvent, User.name, User.role).outerjoin(
-                User, User.id == AuditEvent.actor_id
+            query = select(AuditEvent, col(User.name), col(User.role)).outerjoin(
+                User, col(User.id) == col(AuditEvent.actor_id)
             )
             if entity is not None:
-                query = query.where(AuditEvent.entity == entity)
+                query = query.where(col(AuditEvent.entity) == entity)
             if entity_id is not None:
-                query = query.where(AuditEvent.entity_id == entity_id)
+                query = query.where(col(AuditEvent.entity_id) == entity_id)
             if actor_id is not None:
-                query = query.where(AuditEvent.actor_id == actor_id)
+                query = query.where(col(AuditEvent.actor_id) == actor_id)
             total = (
                 await session.execute(
                     select(func.count()).select_from(
-                        query.with_only_columns(AuditEvent.id).subquery()
+                        query.with_only_columns(col(AuditEvent.id)).subquery()
                     )
                 )
             ).scalar_one()
             rows = await session.execute(
-                query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
                 .limit(limit)
                 .offset(offset)
             )
@@ -103,7 +104,9 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserCreate) -> 
     if data.role == "vendor":
         if not data.vendor:
             raise InvalidInput.field("vendor", "required for the vendor role")
-        vendor = (await session.execute(select(Vendor).where(Vendor.slug == data.vendor))).scalar()
+        vendor = (
+            await session.execute(select(Vendor).where(col(Vendor.slug) == data.vendor))
+        ).scalar()
         if vendor is None:
             raise InvalidInput.field("vendor", f"unknown vendor {data.vendor!r}")
         vendor_id = vendor.id

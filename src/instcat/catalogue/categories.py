@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.catalogue.detail import NEWEST_FIRST, category_detail
@@ -16,7 +17,6 @@ from instcat.catalogue.lookup import (
 )
 from instcat.catalogue.schemas import (
     CategoryCreate,
-    CategoryDetail,
     CategoryRead,
     CategoryUpdate,
     MarketFigureCreate,
@@ -88,17 +88,24 @@ class CategoryService:
             if q:
                 forms = query_forms(q)
                 query = query.where(
-                    or_(*(Category.search_text.like(like_pattern(f), escape="\\") for f in forms))
+                    or_(
+                        *(
+                            col(Category.search_text).like(like_pattern(f), escape="\\")
+                            for f in forms
+                        )
+                    )
                 )
             if parent:
                 # An unknown filter value is a 400 on the field, as for products and vendors.
                 parent_id = await self._parent_id(session, parent, None)
-                query = query.where(Category.parent_id == parent_id)
+                query = query.where(col(Category.parent_id) == parent_id)
             total = (
                 await session.execute(select(func.count()).select_from(query.subquery()))
             ).scalar_one()
             rows = (
-                await session.execute(query.order_by(Category.code).limit(limit).offset(offset))
+                await session.execute(
+                    query.order_by(col(Category.code)).limit(limit).offset(offset)
+                )
             ).scalars()
             tree = await category_codes(session)
             specs = await spec_rows(session)
@@ -136,15 +143,11 @@ class CategoryService:
 
         return await self.db.answer(("category-detail", code), compute)
 
-    async def get_detail(self, code: str) -> CategoryDetail:
-        """`detail()` as a validated CategoryDetail, for callers that want a model."""
-        return CategoryDetail.model_validate(await self.detail(code))
-
     async def market_series(self, code: str, limit: int, offset: int) -> Page[MarketFigureRead]:
         """Every market figure of a category, newest year first."""
         async with self.db.read() as session:
             category = await category_by_code(session, code)
-            where = MarketFigure.category_id == category.id
+            where = col(MarketFigure.category_id) == category.id
             total = (await session.execute(select(func.count()).where(where))).scalar_one()
             rows = (
                 await session.execute(
@@ -175,7 +178,9 @@ class CategoryService:
         """Add a category with its spec definitions."""
         actor.require("admin")
         async with self.db.write() as session:
-            exists = await session.execute(select(Category.id).where(Category.code == data.code))
+            exists = await session.execute(
+                select(col(Category.id)).where(col(Category.code) == data.code)
+            )
             if exists.first():
                 raise Conflict(f"Category {data.code!r} already exists.")
             category = Category(
@@ -235,10 +240,10 @@ class CategoryService:
         used = set(
             (
                 await session.execute(
-                    select(ProductSpecValue.key)
+                    select(col(ProductSpecValue.key))
                     .distinct()
-                    .where(ProductSpecValue.key.in_(list(current)))
-                    .where(ProductSpecValue.product_id.in_(_products_of(category_id)))
+                    .where(col(ProductSpecValue.key).in_(list(current)))
+                    .where(col(ProductSpecValue.product_id).in_(_products_of(category_id)))
                 )
             ).scalars()
         )
@@ -251,16 +256,16 @@ class CategoryService:
             if key not in wanted:
                 await session.delete(row)
         for position, spec in enumerate(specs):
-            row = current.get(spec.key)
-            if row is None:
+            existing = current.get(spec.key)
+            if existing is None:
                 session.add(
                     SpecDefinition(category_id=category_id, position=position, **spec.model_dump())
                 )
             else:
                 for field, value in spec.model_dump().items():
-                    setattr(row, field, value)
-                row.position = position
-                session.add(row)
+                    setattr(existing, field, value)
+                existing.position = position
+                session.add(existing)
         await session.flush()
 
     async def create_figure(self, actor: Actor, data: MarketFigureCreate) -> MarketFigureRead:
@@ -272,7 +277,7 @@ class CategoryService:
                 category_id = (await category_by_code(session, data.category)).id
             if data.ref is not None:
                 taken = await session.execute(
-                    select(MarketFigure.id).where(MarketFigure.ref == data.ref)
+                    select(col(MarketFigure.id)).where(col(MarketFigure.ref) == data.ref)
                 )
                 if taken.first():
                     raise Conflict(f"A market figure with ref {data.ref!r} already exists.")
@@ -303,5 +308,5 @@ class CategoryService:
             return figure_read(figure, data.category)
 
 
-def _products_of(category_id: int) -> Select[tuple[int]]:
-    return select(Product.id).where(Product.category_id == category_id)
+def _products_of(category_id: int) -> Select[int | None]:
+    return select(col(Product.id)).where(col(Product.category_id) == category_id)

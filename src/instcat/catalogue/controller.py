@@ -1,6 +1,6 @@
 """HTTP routes of the catalogue: categories, market figures, vendors, products."""
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
@@ -41,8 +41,10 @@ from instcat.params import (
     SlugPath,
 )
 
+_Read = TypeVar("_Read", VendorRead, ProductRead)
 
-def _with_etag(read: VendorRead | ProductRead, status_code: int = 200) -> Response:
+
+def _with_etag(read: _Read, status_code: int = 200) -> Response[_Read]:
     return Response(read, status_code=status_code, headers={"ETag": etag_for(read.version)})
 
 
@@ -69,7 +71,8 @@ class CategoryController(Controller):
     ) -> Response[CategoryDetail]:
         """A category with its spec definitions and latest market figure per metric."""
         body = await categories.detail_json(code)
-        return Response(body)  # type: ignore[arg-type]  # already the JSON of the detail
+        # Already the JSON of the detail; the declared return type documents its schema.
+        return Response(body)  # type: ignore[arg-type]
 
     @get("/{code:str}/market", responses=problem_responses(404))
     async def get_category_market(
@@ -208,7 +211,7 @@ class ProductController(Controller):
     )
     async def list_products(
         self,
-        request: Request,
+        request: Request[Any, Any, Any],
         products: NamedDependency[ProductService],
         q: Search = None,
         category: CodeParam = None,
@@ -230,7 +233,8 @@ class ProductController(Controller):
             offset=offset,
         )
         body = await products.search_json(criteria)
-        return Response(body)  # type: ignore[arg-type]  # already the JSON of the Page
+        # Already the JSON of the Page; the declared return type documents its schema.
+        return Response(body)  # type: ignore[arg-type]
 
     @get("/{product_id:int}", responses=problem_responses(404), response_headers=ETAG_HEADER)
     async def get_product(

@@ -8,19 +8,21 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from instcat.errors import NotFound
 from instcat.models import Category, MarketFigure, SpecDefinition
+from instcat.models.base import table_of
 
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # as the API's Timestamp type writes it
 # Core tables, not the ORM classes, and statements built once with bound parameters: the
 # ORM compile path and adapting a new statement to its cached compiled form cost more per
 # request than the queries themselves.
-_category = Category.__table__
+_category = table_of(Category)
 _parent = _category.alias("parent")
 _child = _category.alias("child")
-_spec = SpecDefinition.__table__
-_figure = MarketFigure.__table__
+_spec = table_of(SpecDefinition)
+_figure = table_of(MarketFigure)
 
 # Codes are [a-z0-9-], so a comma separates them safely.
 _CHILD_CODES = (
@@ -60,9 +62,9 @@ _CATEGORY_WITH_SPECS = (
 
 # "Latest" is the highest year, then the latest source date, then the newest record.
 NEWEST_FIRST = (
-    MarketFigure.year.desc(),
-    MarketFigure.source_date.desc().nulls_last(),
-    MarketFigure.id.desc(),
+    col(MarketFigure.year).desc(),
+    col(MarketFigure.source_date).desc().nulls_last(),
+    col(MarketFigure.id).desc(),
 )
 
 _FIGURES = (

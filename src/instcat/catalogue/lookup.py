@@ -1,9 +1,11 @@
 """Named queries the catalogue services share: categories, their tree and spec definitions."""
 
 from collections.abc import Iterable
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.schemas import SpecDefinitionRead
 from instcat.catalogue.specs import SpecDef
@@ -13,7 +15,7 @@ from instcat.models import Category, SpecDefinition, Vendor
 
 async def category_by_code(session: AsyncSession, code: str) -> Category:
     """The category with this code, or NotFound."""
-    category = (await session.execute(select(Category).where(Category.code == code))).scalar()
+    category = (await session.execute(select(Category).where(col(Category.code) == code))).scalar()
     if category is None:
         raise NotFound("category", code)
     return category
@@ -21,8 +23,11 @@ async def category_by_code(session: AsyncSession, code: str) -> Category:
 
 async def category_codes(session: AsyncSession) -> dict[int, tuple[str, int | None]]:
     """Every category id → (code, parent id)."""
-    rows = await session.execute(select(Category.id, Category.code, Category.parent_id))
-    return {row[0]: (row[1], row[2]) for row in rows}
+    rows = await session.execute(
+        select(col(Category.id), col(Category.code), col(Category.parent_id))
+    )
+    # Ids read back from the table are never None.
+    return {cast(int, row[0]): (row[1], row[2]) for row in rows}
 
 
 def descendants(tree: dict[int, tuple[str, int | None]], root_id: int) -> list[int]:
@@ -53,9 +58,11 @@ async def spec_rows(
     session: AsyncSession, category_ids: Iterable[int] | None = None
 ) -> list[SpecDefinition]:
     """Spec definitions, in display order, of the given categories (all when None)."""
-    query = select(SpecDefinition).order_by(SpecDefinition.category_id, SpecDefinition.position)
+    query = select(SpecDefinition).order_by(
+        col(SpecDefinition.category_id), col(SpecDefinition.position)
+    )
     if category_ids is not None:
-        query = query.where(SpecDefinition.category_id.in_(list(category_ids)))
+        query = query.where(col(SpecDefinition.category_id).in_(list(category_ids)))
     return list((await session.execute(query)).scalars())
 
 
@@ -82,7 +89,7 @@ def as_spec_reads(rows: Iterable[SpecDefinition]) -> list[SpecDefinitionRead]:
 
 
 async def vendor_by_slug(session: AsyncSession, slug: str) -> Vendor:
-    vendor = (await session.execute(select(Vendor).where(Vendor.slug == slug))).scalar()
+    vendor = (await session.execute(select(Vendor).where(col(Vendor.slug) == slug))).scalar()
     if vendor is None:
         raise NotFound("vendor", slug)
     return vendor

@@ -47,7 +47,10 @@ class SpecColumns:
             if type(value) is int or type(value) is float:
                 self.numbers[i] = value  # one numeric row, float(value)
                 continue
-            memo = (type(value), tuple(value) if isinstance(value, list) else value)
+            memo: tuple[type, Any] | None = (
+                type(value),
+                tuple(value) if isinstance(value, list) else value,
+            )
             try:
                 found = seen.get(memo)
             except TypeError:  # unhashable: index it on its own
@@ -78,11 +81,14 @@ class SpecColumns:
             return found & among
         number = spec_filter.number
         with np.errstate(invalid="ignore"):
+            compared: Bools
             if spec_filter.op == "gte":
-                return self.numbers >= number
-            if spec_filter.op == "lte":
-                return self.numbers <= number
-            return self.numbers == number
+                compared = self.numbers >= number
+            elif spec_filter.op == "lte":
+                compared = self.numbers <= number
+            else:
+                compared = self.numbers == number
+            return compared
 
 
 def matching_ids(
@@ -118,8 +124,9 @@ async def search_in_memory(
     filters, errors = parse_filters(criteria.spec_params, definitions)
     if errors:
         raise InvalidInput("Invalid spec filter.", errors)
-    loaded = [db.indexes.get(("category-facts", cid), revision) for cid in category_ids]
-    if any(facts is None for facts in loaded):
+    cached = [db.indexes.get(("category-facts", cid), revision) for cid in category_ids]
+    loaded = [facts for facts in cached if facts is not None]
+    if len(loaded) < len(cached):
         return None
     found, owners = [], []
     for number, facts in enumerate(loaded):

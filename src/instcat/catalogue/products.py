@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.catalogue.lookup import as_spec_defs, category_by_code, spec_rows, vendor_by_slug
@@ -13,7 +14,7 @@ from instcat.catalogue.search import SearchCriteria, encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
 from instcat.common import audit, check_if_match, lost_race
-from instcat.db import Database
+from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
@@ -21,22 +22,22 @@ from instcat.text import search_text
 
 _READ_COLUMNS = (
     Product,
-    Vendor.slug,
-    Vendor.name_zh,
-    Vendor.name_en,
-    Vendor.country,
-    Category.code,
-    Category.name_zh,
-    Category.name_en,
+    col(Vendor.slug),
+    col(Vendor.name_zh),
+    col(Vendor.name_en),
+    col(Vendor.country),
+    col(Category.code),
+    col(Category.name_zh),
+    col(Category.name_en),
 )
 
 
-def product_select() -> Select[Any]:
+def product_select() -> Select[*tuple[Any, ...]]:
     """Products joined with what a ProductRead shows of their vendor and category."""
     return (
         select(*_READ_COLUMNS)
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .join(Category, Category.id == Product.category_id)
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .join(Category, col(Category.id) == col(Product.category_id))
     )
 
 
@@ -96,7 +97,7 @@ class ProductService:
             return await self._get_read(session, product_id)
 
     async def _get_read(self, session: AsyncSession, product_id: int) -> ProductRead:
-        row = (await session.execute(product_select().where(Product.id == product_id))).first()
+        row = (await session.execute(product_select().where(col(Product.id) == product_id))).first()
         if row is None:
             raise NotFound("product", product_id)
         return product_read(row)
@@ -127,7 +128,7 @@ class ProductService:
     @staticmethod
     async def _index_specs(session: AsyncSession, product_id: int, specs: dict[str, Any]) -> None:
         await session.execute(
-            delete(ProductSpecValue).where(ProductSpecValue.product_id == product_id)
+            delete(ProductSpecValue).where(col(ProductSpecValue.product_id) == product_id)
         )
         session.add_all(
             ProductSpecValue(product_id=product_id, key=key, num_value=num, text_value=text)
@@ -176,6 +177,8 @@ class ProductService:
             category = await session.get(Category, product.category_id)
             if "category" in changes:
                 category = await self._category_field(session, changes["category"])
+            # Both are foreign keys of the product, so both rows exist.
+            assert vendor is not None and category is not None
             values = {k: v for k, v in changes.items() if k not in ("category", "specs")}
             specs = dict(product.specs)
             for key, value in (changes.get("specs") or {}).items():
@@ -190,16 +193,17 @@ class ProductService:
             values.update(
                 category_id=category.id,
                 specs=specs,
-                search_text=self._search_text(merged, vendor, category),  # type: ignore[arg-type]
+                search_text=self._search_text(merged, vendor, category),
                 version=product.version + 1,
                 updated_at=utcnow(),
             )
-            result = await session.execute(
+            changed = await rows_changed(
+                session,
                 update(Product)
-                .where(Product.id == product_id, Product.version == product.version)
-                .values(**values)
+                .where(col(Product.id) == product_id, col(Product.version) == product.version)
+                .values(**values),
             )
-            if result.rowcount != 1:
+            if changed != 1:
                 raise lost_race("product", if_match is not None)
             await self._index_specs(session, product_id, specs)
             await audit(
@@ -227,7 +231,9 @@ class ProductService:
     async def _model_free(
         self, session: AsyncSession, vendor_id: int, model: str, own_id: int | None
     ) -> None:
-        query = select(Product.id).where(Product.vendor_id == vendor_id, Product.model == model)
+        query = select(col(Product.id)).where(
+            col(Product.vendor_id) == vendor_id, col(Product.model) == model
+        )
         found = (await session.execute(query)).scalar()
         if found is not None and found != own_id:
             raise Conflict(f"This vendor already has a product with model {model!r} (id {found}).")

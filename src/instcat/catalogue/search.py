@@ -10,7 +10,17 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from instcat.catalogue.specs import SpecDef, SpecFilter, parse_filters
@@ -18,15 +28,16 @@ from instcat.catalogue.vendors import DOMESTIC_COUNTRY
 from instcat.common import DEFAULT_PAGE
 from instcat.errors import InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition, Vendor
+from instcat.models.base import table_of
 from instcat.text import like_pattern, query_forms
 
 # Core tables, not the ORM classes: the ORM compile path, and adapting each new statement
 # to its cached compiled form, cost more per request than the queries themselves.
-_product = Product.__table__
-_vendor = Vendor.__table__
-_category = Category.__table__
-_value = ProductSpecValue.__table__
-_spec = SpecDefinition.__table__
+_product = table_of(Product)
+_vendor = table_of(Vendor)
+_category = table_of(Category)
+_value = table_of(ProductSpecValue)
+_spec = table_of(SpecDefinition)
 
 # Litestar encodes responses with msgspec too: for plain JSON values the bytes are the same.
 _encoder = msgspec.json.Encoder()
@@ -109,29 +120,11 @@ async def product_dicts(
     return [product_dict(row) for row in await connection.execute(query)]
 
 
-def spec_condition(spec_filter: SpecFilter) -> ColumnElement[bool]:
-    """The product has the filtered spec value (an index lookup per product)."""
-    value = _value.c
-    base = and_(value.product_id == _product.c.id, value.key == spec_filter.key)
-    if spec_filter.op == "includes":
-        return and_(
-            *(exists().where(base, value.text_value == member) for member in spec_filter.values)
-        )
-    if spec_filter.text is not None:
-        return exists().where(base, value.text_value == spec_filter.text)
-    compare = {
-        "gte": value.num_value >= spec_filter.number,
-        "lte": value.num_value <= spec_filter.number,
-        "eq": value.num_value == spec_filter.number,
-    }[spec_filter.op]
-    return exists().where(base, compare)
-
-
 _ALL_SPECS = select(*_SPEC_COLUMNS).order_by(_spec.c.category_id, _spec.c.position)
 
 
 def _subtree_with_specs_sql() -> Select[Any]:
-    code = bindparam("code")
+    code: BindParameter[str] = bindparam("code")
     subtree = select(_category.c.id).where(_category.c.code == code).cte("subtree", recursive=True)
     # UNION, not UNION ALL: it stops even if a bad edit ever made the tree a cycle.
     subtree = subtree.union(select(_category.c.id).where(_category.c.parent_id == subtree.c.id))
@@ -190,7 +183,7 @@ def _filter_sql(i: int, op: str, count: int) -> ColumnElement[bool]:
     if op in ("includes", "text"):
         members = (value.text_value == bindparam(f"v{i}_{j}") for j in range(count))
         return and_(*(exists().where(base, member) for member in members))
-    number = bindparam(f"v{i}_0")
+    number: BindParameter[float] = bindparam(f"v{i}_0")
     compare = {"gte": value.num_value >= number, "lte": value.num_value <= number}
     return exists().where(base, compare.get(op, value.num_value == number))
 
@@ -204,7 +197,7 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.append(_product.c.category_id.in_(bindparam("ids", expanding=True)))
     conditions.extend(_filter_sql(i, op, count) for i, (op, count) in enumerate(shape.filters))
     if shape.forms:
-        forms = (bindparam(f"q{j}") for j in range(shape.forms))
+        forms: list[BindParameter[str]] = [bindparam(f"q{j}") for j in range(shape.forms)]
         conditions.append(or_(*(_product.c.search_text.like(f, escape="\\") for f in forms)))
     if shape.status:
         conditions.append(_product.c.status == bindparam("status"))

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("number", "set", "text")
-DIRECTIONS = ("higher_better", "lower_better", "includes", "equals")
 ALLOWED_DIRECTIONS = {
     "number": {"higher_better", "lower_better", "equals"},
     "set": {"includes", "equals"},

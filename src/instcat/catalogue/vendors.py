@@ -4,12 +4,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.catalogue.lookup import subtree_ids, vendor_by_slug
 from instcat.catalogue.schemas import ServiceRead, VendorCreate, VendorRead, VendorUpdate
 from instcat.common import Page, audit, check_if_match, lost_race
-from instcat.db import Database
+from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput
 from instcat.models import Product, Vendor
 from instcat.models.base import utcnow
@@ -60,22 +61,24 @@ class VendorService:
                 query = query.where(
                     or_(
                         *(
-                            Vendor.search_text.like(like_pattern(f), escape="\\")
+                            col(Vendor.search_text).like(like_pattern(f), escape="\\")
                             for f in query_forms(q)
                         )
                     )
                 )
             if domestic is not None:
-                is_cn = Vendor.country == DOMESTIC_COUNTRY
+                is_cn = col(Vendor.country) == DOMESTIC_COUNTRY
                 query = query.where(is_cn if domestic else ~is_cn)
             if category:
                 ids = await subtree_ids(session, category)
-                makers = select(Product.vendor_id).where(Product.category_id.in_(ids))
-                query = query.where(Vendor.id.in_(makers))
+                makers = select(col(Product.vendor_id)).where(col(Product.category_id).in_(ids))
+                query = query.where(col(Vendor.id).in_(makers))
             total = (
                 await session.execute(select(func.count()).select_from(query.subquery()))
             ).scalar_one()
-            rows = await session.execute(query.order_by(Vendor.slug).limit(limit).offset(offset))
+            rows = await session.execute(
+                query.order_by(col(Vendor.slug)).limit(limit).offset(offset)
+            )
             items = [vendor_read(v) for v in rows.scalars()]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -87,7 +90,9 @@ class VendorService:
         """Add a vendor (admin)."""
         actor.require("admin")
         async with self.db.write() as session:
-            taken = await session.execute(select(Vendor.id).where(Vendor.slug == data.slug))
+            taken = await session.execute(
+                select(col(Vendor.id)).where(col(Vendor.slug) == data.slug)
+            )
             if taken.first():
                 raise Conflict(f"Vendor {data.slug!r} already exists.")
             vendor = Vendor(
@@ -147,10 +152,11 @@ class VendorService:
         # The version check makes a concurrent edit fail instead of being silently lost.
         merged = vendor.model_copy(update=values)
         values["search_text"] = vendor_search_text(merged)
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(Vendor)
-            .where(Vendor.id == vendor.id, Vendor.version == vendor.version)
-            .values(**values, version=vendor.version + 1, updated_at=utcnow())
+            .where(col(Vendor.id) == vendor.id, col(Vendor.version) == vendor.version)
+            .values(**values, version=vendor.version + 1, updated_at=utcnow()),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise lost_race("vendor", precondition)

@@ -6,7 +6,3 @@ from datetime import UTC, datetime
 ANCHOR = datetime(2026, 6, 30, 12, tzinfo=UTC)
 SYNTHETIC_PREFIX = "syn-"
 NOTE = "Synthetic record for load and scale testing; not a real company, product or figure."
-
-
-class GenerateError(Exception):
-    """The synthetic data cannot be generated into this database; the message says why."""

@@ -13,8 +13,9 @@ from instcat.catalogue.schemas import VendorCreate
 from instcat.catalogue.specs import check_specs, index_rows
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY, vendor_search_text
 from instcat.devdata import words
-from instcat.devdata.base import ANCHOR, NOTE, SYNTHETIC_PREFIX, GenerateError
+from instcat.devdata.base import ANCHOR, NOTE, SYNTHETIC_PREFIX
 from instcat.devdata.specs import CategoryInfo
+from instcat.errors import GenerateError
 from instcat.models import Vendor
 from instcat.text import search_text
 

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -218,9 +218,3 @@ class FeedbackMaker:
             )
             rows.append(row)
         return rows
-
-
-def trial_dates_ok(row: dict[str, Any]) -> bool:
-    """Dates in order and never after the anchor (a sanity check for tests)."""
-    ended: date = row["ended_on"]
-    return row["started_on"] <= ended <= ANCHOR.date() and row["created_at"] <= ANCHOR

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from instcat.auth import SYSTEM
 from instcat.catalogue.categories import CategoryService
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.devdata.base import SYNTHETIC_PREFIX, GenerateError
+from instcat.devdata.base import SYNTHETIC_PREFIX
 from instcat.devdata.catalogue import (
     ProductFacts,
     VendorPlan,
@@ -24,6 +25,7 @@ from instcat.devdata.catalogue import (
 from instcat.devdata.pipeline import Progress, write_evidence
 from instcat.devdata.specs import CategoryInfo, model_from_examples, synthetic_category
 from instcat.devdata.store import Store
+from instcat.errors import GenerateError
 from instcat.models import Category, Product, SpecDefinition
 from instcat.seeding import seed as load_bundled
 
@@ -68,11 +70,13 @@ def _streams(seed: int) -> dict[str, random.Random]:
 async def _ensure_bundled(db: Database, seed_dir: Path) -> None:
     async with db.read() as session:
         found = (
-            await session.execute(select(func.count()).where(Category.code.in_(BUNDLED_CODES)))
+            await session.execute(select(func.count()).where(col(Category.code).in_(BUNDLED_CODES)))
         ).scalar_one()
         generated = (
             await session.execute(
-                select(Category.id).where(Category.code.like(f"{SYNTHETIC_PREFIX}%")).limit(1)
+                select(col(Category.id))
+                .where(col(Category.code).like(f"{SYNTHETIC_PREFIX}%"))
+                .limit(1)
             )
         ).first()
     if generated is not None:
@@ -92,11 +96,13 @@ async def _categories(db: Database, count: int, r: random.Random) -> list[Catego
         await service.create(SYSTEM, data)
         models[data.code] = spec_models
     async with db.read() as session:
-        categories = (await session.execute(select(Category).order_by(Category.id))).scalars()
-        categories = list(categories)
+        query = select(Category).order_by(col(Category.id))
+        categories = list((await session.execute(query)).scalars())
         specs = (
             await session.execute(
-                select(SpecDefinition).order_by(SpecDefinition.category_id, SpecDefinition.position)
+                select(SpecDefinition).order_by(
+                    col(SpecDefinition.category_id), col(SpecDefinition.position)
+                )
             )
         ).scalars()
         by_category: dict[int, list[SpecDefinition]] = {}
@@ -104,7 +110,7 @@ async def _categories(db: Database, count: int, r: random.Random) -> list[Catego
             by_category.setdefault(spec.category_id, []).append(spec)
         examples: dict[int, list[dict[str, Any]]] = {}
         rows = await session.execute(
-            select(Product.category_id, Product.specs).order_by(Product.id)
+            select(col(Product.category_id), col(Product.specs)).order_by(col(Product.id))
         )
         for category_id, product_specs in rows:
             examples.setdefault(category_id, []).append(product_specs)

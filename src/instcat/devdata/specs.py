@@ -48,7 +48,7 @@ class SpecModel:
         else:
             value = self.lo + (self.hi - self.lo) * t
         if self.integer:
-            return max(round(value), 1)
+            return max(round(float(value)), 1)
         return float(f"{value:.3g}")
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from instcat.db import IMMEDIATE, Database
-from instcat.devdata.base import GenerateError
+from instcat.errors import GenerateError
 from instcat.models import (
     Feedback,
     Product,
@@ -17,11 +17,12 @@ from instcat.models import (
     TrialReview,
     Vendor,
 )
+from instcat.models.base import table_of
 
 CHUNK = 5_000
 # Tables whose ids the generator assigns itself (so children can point at parents directly).
 TABLES: dict[str, Table] = {
-    model.__tablename__: model.__table__  # type: ignore[attr-defined,misc]
+    table_of(model).name: table_of(model)
     for model in (Vendor, Product, ProductSpecValue, Trial, TrialCheck, TrialReview, Feedback)
 }
 

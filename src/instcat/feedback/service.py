@@ -4,10 +4,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
-from instcat.common import Page, audit
-from instcat.db import Database
+from instcat.common import audit
+from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, NotFound
 from instcat.feedback.schemas import (
     DIMENSIONS,
@@ -62,12 +63,12 @@ async def published_summaries(
     """Feedback summaries of published feedback, per product."""
     columns = [func.avg(getattr(Feedback, d)).label(d) for d in DIMENSIONS]
     query = (
-        select(Feedback.product_id, func.count(), *columns)
-        .where(Feedback.status == "published")
-        .group_by(Feedback.product_id)
+        select(col(Feedback.product_id), func.count(), *columns)
+        .where(col(Feedback.status) == "published")
+        .group_by(col(Feedback.product_id))
     )
     if product_ids is not None:
-        query = query.where(Feedback.product_id.in_(product_ids))
+        query = query.where(col(Feedback.product_id).in_(product_ids))
     result = {}
     for row in await session.execute(query):
         result[row[0]] = summarise(row[1], {d: row[2 + i] for i, d in enumerate(DIMENSIONS)})
@@ -89,10 +90,10 @@ class FeedbackService:
                 raise NotFound("product", product_id)
             if actor.id is not None:
                 earlier = await session.execute(
-                    select(Feedback.id).where(
-                        Feedback.product_id == product_id,
-                        Feedback.author_id == actor.id,
-                        Feedback.status != "rejected",
+                    select(col(Feedback.id)).where(
+                        col(Feedback.product_id) == product_id,
+                        col(Feedback.author_id) == actor.id,
+                        col(Feedback.status) != "rejected",
                     )
                 )
                 if (found := earlier.scalar()) is not None:
@@ -129,20 +130,20 @@ class FeedbackService:
                 raise NotFound("product", product_id)
             query = select(Feedback)
             if product_id is not None:
-                query = query.where(Feedback.product_id == product_id)
+                query = query.where(col(Feedback.product_id) == product_id)
             if not actor.is_staff:
-                query = query.where(Feedback.status == "published")
+                query = query.where(col(Feedback.status) == "published")
             if status is not None:
-                query = query.where(Feedback.status == status)
+                query = query.where(col(Feedback.status) == status)
             total = (
                 await session.execute(
                     select(func.count()).select_from(
-                        query.with_only_columns(Feedback.id).subquery()
+                        query.with_only_columns(col(Feedback.id)).subquery()
                     )
                 )
             ).scalar_one()
             rows = await session.execute(
-                query.order_by(Feedback.id.desc()).limit(limit).offset(offset)
+                query.order_by(col(Feedback.id).desc()).limit(limit).offset(offset)
             )
             items = [feedback_read(r) for r in rows.scalars()]
             if product_id is not None:
@@ -151,8 +152,7 @@ class FeedbackService:
                 )
             else:
                 summary = summarise(0, {})
-        page = Page(items=items, total=total, limit=limit, offset=offset)
-        return FeedbackPage(**page.model_dump(), summary=summary)
+        return FeedbackPage(items=items, total=total, limit=limit, offset=offset, summary=summary)
 
     async def moderate(self, actor: Actor, feedback_id: int, data: ModerationIn) -> FeedbackRead:
         """Publish or reject pending feedback (reviewer); one concurrent decision wins."""
@@ -164,17 +164,18 @@ class FeedbackService:
             if row.status != "pending":
                 raise Conflict(f"Only pending feedback is moderated; this one is {row.status}.")
             status = MODERATION[data.decision]
-            result = await session.execute(
+            changed = await rows_changed(
+                session,
                 update(Feedback)
-                .where(Feedback.id == feedback_id, Feedback.status == "pending")
+                .where(col(Feedback.id) == feedback_id, col(Feedback.status) == "pending")
                 .values(
                     status=status,
                     moderated_at=utcnow(),
                     moderator_id=actor.id,
                     moderation_comment=data.comment,
-                )
+                ),
             )
-            if result.rowcount != 1:
+            if changed != 1:
                 raise Conflict("This feedback was moderated by someone else meanwhile.")
             await audit(session, actor, data.decision, "feedback", feedback_id, {"status": status})
             await session.flush()

@@ -58,7 +58,7 @@ def candidate_answer(evidence: CategoryEvidence, graded: Graded) -> Candidate:
     assert verdict.grade is not None
     return Candidate(
         product=graded.product,
-        grade=verdict.grade,  # type: ignore[arg-type]
+        grade=verdict.grade,
         specs=[SpecComparisonRead(**c.as_dict()) for c in verdict.specs],
         gaps=verdict.gaps,
         trials=[TrialRef(**t.as_dict()) for t in verdict.trials],

@@ -56,7 +56,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
             replaces.append(
                 Replaces(
                     reference=reference,
-                    grade=verdict.grade,  # type: ignore[arg-type]
+                    grade=verdict.grade,
                     specs=[SpecComparisonRead(**c.as_dict()) for c in verdict.specs],
                     gaps=verdict.gaps,
                 )
@@ -69,7 +69,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
             Entry(
                 category=evidence.code,
                 product=product,
-                grade=best_grade(r.grade for r in replaces),  # type: ignore[arg-type]
+                grade=best_grade(r.grade for r in replaces),
                 replaces=replaces,
                 evidence=Evidence(
                     trials=[TrialRef(**t.as_dict()) for t in ordered_trials],

@@ -3,9 +3,11 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.products import product_read, product_select
@@ -26,7 +28,6 @@ class CategoryEvidence:
     code: str
     definitions: list[SpecDef]
     products: list[ProductRead]
-    category_of: dict[int, int] = field(default_factory=dict)
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     feedback: dict[int, FeedbackSummary] = field(default_factory=dict)
     service: dict[str, tuple[float | None, list[str]]] = field(default_factory=dict)
@@ -51,7 +52,9 @@ async def load_evidence(
         return {}
     rows = (
         await session.execute(
-            product_select().where(Product.category_id.in_(category_ids)).order_by(Product.id)
+            product_select()
+            .where(col(Product.category_id).in_(category_ids))
+            .order_by(col(Product.id))
         )
     ).all()
     by_category: dict[int, list[ProductRead]] = defaultdict(list)
@@ -67,27 +70,28 @@ async def load_evidence(
     product_ids = [row[0].id for row in rows]
     trials: dict[int, list[TrialEvidence]] = defaultdict(list)
     query = select(
-        Trial.product_id,
-        Trial.id,
-        Trial.status,
-        Trial.check_count,
-        Trial.all_checks_passed,
-        Trial.has_paired,
-        Trial.equivalent,
-        Trial.ended_on,
-        Trial.reference_product_id,
-    ).where(Trial.product_id.in_(product_ids), Trial.status == "accepted")
+        col(Trial.product_id),
+        col(Trial.id),
+        col(Trial.status),
+        col(Trial.check_count),
+        col(Trial.all_checks_passed),
+        col(Trial.has_paired),
+        col(Trial.equivalent),
+        col(Trial.ended_on),
+        col(Trial.reference_product_id),
+    ).where(col(Trial.product_id).in_(product_ids), col(Trial.status) == "accepted")
     if trial_cutoff is not None:
-        query = query.where(Trial.ended_on >= trial_cutoff)
+        query = query.where(col(Trial.ended_on) >= trial_cutoff)
     for row in await session.execute(query):
-        trials[row[0]].append(TrialEvidence(*row[1:]))
+        # The fields in `TrialEvidence` order; a trial read back always has its id.
+        trials[row[0]].append(TrialEvidence(*cast(tuple[Any, ...], row[1:])))
     feedback = await published_summaries(session, product_ids)
     vendors = {p.vendor for ps in by_category.values() for p in ps}
     service = {
         slug: (hours, list(regions))
         for slug, hours, regions in await session.execute(
-            select(Vendor.slug, Vendor.response_hours, Vendor.service_regions).where(
-                Vendor.slug.in_(vendors)
+            select(col(Vendor.slug), col(Vendor.response_hours), col(Vendor.service_regions)).where(
+                col(Vendor.slug).in_(vendors)
             )
         )
     }

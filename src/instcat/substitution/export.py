@@ -5,7 +5,7 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -62,7 +62,7 @@ def _row(entry: dict[str, Any]) -> list[object]:
     ]
 
 
-def _csv_lines(rows: Iterable[list[object]]) -> str:
+def _csv_lines(rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()

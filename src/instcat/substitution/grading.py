@@ -18,7 +18,6 @@ from instcat.catalogue.specs import SpecDef
 
 _encode = msgspec.json.encode
 
-GRADES = ("A", "B", "C")
 GRADE_RANK = {"A": 0, "B": 1, "C": 2}
 
 

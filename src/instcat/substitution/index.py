@@ -7,11 +7,11 @@ from typing import Any
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.search import product_dicts
 from instcat.models import Product, Vendor
-from instcat.substitution.evidence import DOMESTIC
 from instcat.substitution.grading import Shortfall, newest_first, shown_json
 from instcat.substitution.ranking import (
     GRADE_OF_CODE,
@@ -21,7 +21,7 @@ from instcat.substitution.ranking import (
     Assessment,
     CategoryIndex,
 )
-from instcat.substitution.snapshot import feedback_summary, load_feedback, load_trials
+from instcat.substitution.snapshot import DOMESTIC, feedback_summary, load_feedback, load_trials
 
 ACTIVE = "active"
 _encode = msgspec.json.encode
@@ -198,12 +198,12 @@ class CategoryFacts:
 
 async def load_category_facts(session: AsyncSession, category_id: int) -> CategoryFacts:
     """Everything needed to grade the products of one category against any reference."""
-    in_category = Product.category_id == category_id
+    in_category = col(Product.category_id) == category_id
     products = await product_dicts(await session.connection(), [in_category])
     definitions = list(as_spec_defs(await spec_rows(session, [category_id])).values())
     vendors = await session.execute(
-        select(Vendor.slug, Vendor.response_hours, Vendor.service_regions).where(
-            Vendor.id.in_(select(Product.vendor_id).where(in_category).scalar_subquery())
+        select(col(Vendor.slug), col(Vendor.response_hours), col(Vendor.service_regions)).where(
+            col(Vendor.id).in_(select(col(Product.vendor_id)).where(in_category).scalar_subquery())
         )
     )
     service = {slug: (hours, list(regions)) for slug, hours, regions in vendors}

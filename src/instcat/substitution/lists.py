@@ -2,16 +2,17 @@
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.common import DEFAULT_PAGE, Page, audit
-from instcat.db import Database, checkpoint_later
+from instcat.db import Database, checkpoint_later, rows_changed
 from instcat.errors import Conflict, NotFound
 from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
@@ -41,9 +42,9 @@ def _summary(row: ListRow) -> SubstitutionListSummary:
     return SubstitutionListSummary(
         id=row.id or 0,
         label=row.label,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         criteria=row.criteria,
-        domestic_rule=row.domestic_rule,  # type: ignore[arg-type]
+        domestic_rule=row.domestic_rule,
         generated_at=row.generated_at,
         published_at=row.published_at,
         entry_count=row.entry_count,
@@ -70,7 +71,7 @@ class ListService:
         try:
             async with self.db.write() as session:
                 taken = await session.execute(
-                    select(ListRow.id).where(ListRow.label == criteria.label)
+                    select(col(ListRow.id)).where(col(ListRow.label) == criteria.label)
                 )
                 if taken.first():
                     raise Conflict(f"A list labelled {criteria.label!r} already exists.")
@@ -173,21 +174,24 @@ class ListService:
     ) -> Page[SubstitutionListSummary]:
         """Published lists for everyone; staff also see drafts."""
         query = select(ListRow).options(
-            defer(ListRow.spec_definitions),  # type: ignore[arg-type]
-            defer(ListRow.categories),  # type: ignore[arg-type]
+            # Both are plain attributes to the type checker; they are mapped columns.
+            defer(cast(QueryableAttribute[Any], ListRow.spec_definitions)),
+            defer(cast(QueryableAttribute[Any], ListRow.categories)),
         )
         if not actor.is_staff:
-            query = query.where(ListRow.status == "published")
+            query = query.where(col(ListRow.status) == "published")
         if status is not None:
-            query = query.where(ListRow.status == status)
+            query = query.where(col(ListRow.status) == status)
         async with self.db.read() as session:
             total = (
                 await session.execute(
-                    select(func.count()).select_from(query.with_only_columns(ListRow.id).subquery())
+                    select(func.count()).select_from(
+                        query.with_only_columns(col(ListRow.id)).subquery()
+                    )
                 )
             ).scalar_one()
             rows = await session.execute(
-                query.order_by(ListRow.id.desc()).limit(limit).offset(offset)
+                query.order_by(col(ListRow.id).desc()).limit(limit).offset(offset)
             )
             items = [_summary(r) for r in rows.scalars()]
         return Page(items=items, total=total, limit=limit, offset=offset)
@@ -201,12 +205,13 @@ class ListService:
             row = await self._visible(session, actor, list_id)
             if row.status != "draft":
                 raise Conflict("This list is already published; published lists never change.")
-            result = await session.execute(
+            changed = await rows_changed(
+                session,
                 update(ListRow)
-                .where(ListRow.id == list_id, ListRow.status == "draft")
-                .values(status="published", published_at=utcnow(), published_by=actor.id)
+                .where(col(ListRow.id) == list_id, col(ListRow.status) == "draft")
+                .values(status="published", published_at=utcnow(), published_by=actor.id),
             )
-            if result.rowcount != 1:
+            if changed != 1:
                 raise Conflict("This list was published by someone else meanwhile.")
             await audit(session, actor, "publish", "substitution_list", list_id)
         return await self.get(actor, list_id, limit, offset)
@@ -219,14 +224,15 @@ class ListService:
             if row.status != "draft":
                 raise Conflict("A published list cannot be deleted.")
             await session.execute(
-                delete(SubstitutionEntry).where(SubstitutionEntry.list_id == list_id)
+                delete(SubstitutionEntry).where(col(SubstitutionEntry.list_id) == list_id)
             )
             for shared in (SubstitutionReference, SubstitutionVendor):
-                await session.execute(delete(shared).where(shared.list_id == list_id))
-            result = await session.execute(
-                delete(ListRow).where(ListRow.id == list_id, ListRow.status == "draft")
+                await session.execute(delete(shared).where(col(shared.list_id) == list_id))
+            changed = await rows_changed(
+                session,
+                delete(ListRow).where(col(ListRow.id) == list_id, col(ListRow.status) == "draft"),
             )
-            if result.rowcount != 1:
+            if changed != 1:
                 raise Conflict("This list was published meanwhile and cannot be deleted.")
             await audit(
                 session, actor, "delete", "substitution_list", list_id, {"label": row.label}

@@ -8,7 +8,7 @@ same A/B/C rules. Values are converted once per product, not once per pair.
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,6 +21,7 @@ NONE = 3  # grade code of "not a substitute"
 MAX_GAP_BITS = 62  # gaps are a bit mask per pair over the non-critical specs
 
 
+# Not in errors.py: a signal caught in this module, never an error anyone is shown.
 class Unsupported(Exception):
     """A value the vectorised path cannot mirror exactly; grade this category one by one."""
 
@@ -104,7 +105,7 @@ def _all_bounds(direction: str, ranked: np.ndarray, references: list[float]) -> 
         hi[:] = count - 1
     elif direction == "lower_better":
         lo[:] = 0
-    result = np.stack([lo, hi], axis=1).tolist()
+    result: list[Any] = np.stack([lo, hi], axis=1).tolist()
     for j in np.flatnonzero(near).tolist():
         result[j] = list(_bounds(direction, ranked, references[j]))
     return result
@@ -146,7 +147,9 @@ def _meets(
     c_keys = [key_of(c[key]) if key in c else None for c in candidates]
     r_keys = [key_of(r[key]) if key in r else None for r in references]
     if spec.kind == "number":
-        meets = _number_meets(spec.direction, c_keys, r_keys)
+        # Number keys are floats (or None): `_number_key` made them.
+        numbers = cast(list[float | None], c_keys), cast(list[float | None], r_keys)
+        meets = _number_meets(spec.direction, *numbers)
     else:
         codes: dict[Any, int] = {}
         c_codes = np.array([codes.setdefault(k, len(codes)) for k in c_keys], dtype=np.intp)

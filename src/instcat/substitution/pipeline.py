@@ -10,7 +10,7 @@ the encoded JSON they send back are cheap to pass between processes.
 import asyncio
 import gc
 import multiprocessing
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -63,7 +63,7 @@ Build = Callable[[CategoryRead], Built]
 Flight = asyncio.Queue["asyncio.Future[Built] | Built | Exception | None"]
 
 
-async def in_turns(order: list[int], read: Read, build: Build) -> AsyncIterator[Built]:
+async def in_turns(order: list[int], read: Read, build: Build) -> AsyncGenerator[Built]:
     """Categories built in a worker thread, each one handed on while the next is built.
     Each category is read before the next one is built, never while a build runs: the
     two would only wait for the interpreter lock in turn."""
@@ -94,7 +94,7 @@ async def ahead_in_turns(order: list[int], read: Read, build: Build, queue: Flig
 
 
 async def ahead_in_processes(
-    order: list[int], read: Read, starting: "asyncio.Future[Executor]", queue: Flight
+    order: list[int], read: Read, starting: "asyncio.Future[ProcessPoolExecutor]", queue: Flight
 ) -> None:
     """Read each category and hand it to the worker processes (`starting`) at once; the
     queue gets each build's future in list order (None at the end, or the error).

@@ -224,7 +224,7 @@ class Assessment:
     index: CategoryIndex
     reference: Mapping[str, Any]
     among: Bools
-    codes: npt.NDArray
+    codes: npt.NDArray[np.int_]
     meets: dict[str, Bools]  # per spec the reference has a value for
     usable: dict[str, bool]  # whether grading can compare the reference's value at all
 

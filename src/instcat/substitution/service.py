@@ -3,11 +3,12 @@
 import asyncio
 import gc
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.lookup import category_by_code, subtree_ids
 from instcat.db import Database
@@ -19,7 +20,9 @@ from instcat.substitution.index import CategoryFacts, load_category_facts
 async def category_ids_for(session: AsyncSession, codes: list[str] | None) -> list[int]:
     """Category ids for a list of codes (with subcategories); every category when None."""
     if codes is None:
-        return list((await session.execute(select(Category.id).order_by(Category.code))).scalars())
+        query = select(col(Category.id)).order_by(col(Category.code))
+        # Ids read back from the table are never None.
+        return cast(list[int], list((await session.execute(query)).scalars()))
     ids: list[int] = []
     for code in codes:
         for cid in await subtree_ids(session, code, field="categories"):
@@ -153,7 +156,9 @@ class AlternativesService:
                 if product_id in facts.index.position:
                     return facts
             category_id = (
-                await session.execute(select(Product.category_id).where(Product.id == product_id))
+                await session.execute(
+                    select(col(Product.category_id)).where(col(Product.id) == product_id)
+                )
             ).scalar()
             if category_id is None:
                 raise NotFound("product", product_id)

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from msgspec.json import decode
-from sqlalchemy import Float, Text, cast, func, select, type_coerce
+from sqlalchemy import ColumnElement, Float, Text, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.specs import SpecDef
@@ -100,7 +101,10 @@ async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Cata
     categories = {
         cid: (code, zh, en)
         for cid, code, zh, en in await _core(
-            session, select(Category.id, Category.code, Category.name_zh, Category.name_en)
+            session,
+            select(
+                col(Category.id), col(Category.code), col(Category.name_zh), col(Category.name_en)
+            ),
         )
     }
     definitions: dict[int, list[SpecDef]] = defaultdict(list)
@@ -111,13 +115,13 @@ async def load_catalogue(session: AsyncSession, category_ids: list[int]) -> Cata
         for row in await _core(
             session,
             select(
-                Vendor.id,
-                Vendor.slug,
-                Vendor.name_zh,
-                Vendor.name_en,
-                Vendor.country,
-                Vendor.response_hours,
-                Vendor.service_regions,
+                col(Vendor.id),
+                col(Vendor.slug),
+                col(Vendor.name_zh),
+                col(Vendor.name_en),
+                col(Vendor.country),
+                col(Vendor.response_hours),
+                col(Vendor.service_regions),
             ),
         )
     }
@@ -133,11 +137,15 @@ def _raw_columns(dialect: str) -> tuple[Any, Any, Any]:
     """Product specs as JSON text, and the two timestamps as text: decoded and formatted
     here, far faster than the column types (and psycopg's JSON loader) would."""
     if dialect == "postgresql":
-        return cast(Product.specs, Text), _stamped(Product.created_at), _stamped(Product.updated_at)
+        return (
+            cast(col(Product.specs), Text),
+            _stamped(col(Product.created_at)),
+            _stamped(col(Product.updated_at)),
+        )
     return (
-        type_coerce(Product.specs, Text),
-        type_coerce(Product.created_at, Text),
-        type_coerce(Product.updated_at, Text),
+        type_coerce(col(Product.specs), Text),
+        type_coerce(col(Product.created_at), Text),
+        type_coerce(col(Product.updated_at), Text),
     )
 
 
@@ -157,22 +165,22 @@ def _product_query(dialect: str, category_id: int) -> Any:
     specs_text, created, updated = _raw_columns(dialect)
     return (
         select(
-            Product.id,
-            Product.vendor_id,
-            Product.model,
-            Product.name,
+            col(Product.id),
+            col(Product.vendor_id),
+            col(Product.model),
+            col(Product.name),
             specs_text,
-            Product.made_in,
-            Product.launch_year,
-            Product.status,
-            Product.price_band,
-            Product.illustrative,
-            Product.version,
+            col(Product.made_in),
+            col(Product.launch_year),
+            col(Product.status),
+            col(Product.price_band),
+            col(Product.illustrative),
+            col(Product.version),
             created,
             updated,
         )
-        .where(Product.category_id == category_id)
-        .order_by(Product.id)
+        .where(col(Product.category_id) == category_id)
+        .order_by(col(Product.id))
     )
 
 
@@ -189,7 +197,7 @@ async def read_category(
     connection = await session.connection()
     rows = await connection.execute(_product_query(connection.dialect.name, category_id))
     products = [tuple(row) for row in rows]
-    in_category = Product.category_id == category_id
+    in_category = col(Product.category_id) == category_id
     if shared is None:
         trials = await load_trial_rows(session, trial_cutoff, in_category)
         feedback = await load_feedback(session, in_category)
@@ -276,7 +284,7 @@ def _products_where(condition: Any) -> Any:
     # Evidence is then sought product by product through its covering index; joined to
     # product instead, SQLite walks every accepted trial or published feedback in the
     # database (1M feedback at scale 1) to keep one category's.
-    return select(Product.id).where(condition).scalar_subquery()
+    return select(col(Product.id)).where(condition).scalar_subquery()
 
 
 async def load_trials(
@@ -299,25 +307,26 @@ async def load_trial_rows(
 ) -> dict[int, list[tuple[Any, ...]]]:
     """`load_trials` as plain rows of `TrialEvidence` fields, the end date as ISO text."""
     connection = await session.connection()
+    ended_on: ColumnElement[str]
     if connection.dialect.name == "postgresql":
-        ended_on = func.to_char(Trial.ended_on, "YYYY-MM-DD")
+        ended_on = func.to_char(col(Trial.ended_on), "YYYY-MM-DD")
     else:
-        ended_on = type_coerce(Trial.ended_on, Text)  # stored so
+        ended_on = type_coerce(col(Trial.ended_on), Text)  # stored so
     query = select(
-        Trial.product_id,
-        Trial.id,
-        Trial.status,
-        Trial.check_count,
-        Trial.all_checks_passed,
-        Trial.has_paired,
-        Trial.equivalent,
+        col(Trial.product_id),
+        col(Trial.id),
+        col(Trial.status),
+        col(Trial.check_count),
+        col(Trial.all_checks_passed),
+        col(Trial.has_paired),
+        col(Trial.equivalent),
         ended_on,
-        Trial.reference_product_id,
-    ).where(Trial.status == "accepted")
+        col(Trial.reference_product_id),
+    ).where(col(Trial.status) == "accepted")
     if in_category is not None:
-        query = query.where(Trial.product_id.in_(_products_where(in_category)))
+        query = query.where(col(Trial.product_id).in_(_products_where(in_category)))
     if trial_cutoff is not None:
-        query = query.where(Trial.ended_on >= trial_cutoff)
+        query = query.where(col(Trial.ended_on) >= trial_cutoff)
     trials: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in await connection.execute(query):
         trials[row[0]].append(tuple(row[1:]))
@@ -329,12 +338,12 @@ async def load_feedback(session: AsyncSession, in_category: Any = None) -> dict[
     # As floats: PostgreSQL's numeric means would come as Decimals, slow to make and to round.
     means = [cast(func.avg(getattr(Feedback, d)), Float) for d in DIMENSIONS]
     query = (
-        select(Feedback.product_id, func.count(), *means)
-        .where(Feedback.status == "published")
-        .group_by(Feedback.product_id)
+        select(col(Feedback.product_id), func.count(), *means)
+        .where(col(Feedback.status) == "published")
+        .group_by(col(Feedback.product_id))
     )
     if in_category is not None:
-        query = query.where(Feedback.product_id.in_(_products_where(in_category)))
+        query = query.where(col(Feedback.product_id).in_(_products_where(in_category)))
     return {row[0]: tuple(row[1:]) for row in await _core(session, query)}
 
 
@@ -369,7 +378,11 @@ async def load_shared(sessions: Sequence[AsyncSession], trial_cutoff: date | Non
 
 def is_domestic_row(product: dict[str, Any], rule: str) -> bool:
     """`evidence.is_domestic` for a product snapshot."""
-    return product["made_in"] == DOMESTIC if rule == "manufacture" else product["domestic"]
+    if rule == "manufacture":
+        made_in: str = product["made_in"]
+        return made_in == DOMESTIC
+    domestic: bool = product["domestic"]
+    return domestic
 
 
 def is_candidate_row(product: dict[str, Any], rule: str) -> bool:

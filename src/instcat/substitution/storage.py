@@ -11,6 +11,7 @@ from typing import Any
 from psycopg.adapt import Dumper
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from instcat.catalogue.specs import SpecDef
 from instcat.errors import Conflict
@@ -150,8 +151,8 @@ async def store_entries(
 
 
 async def _products_in(session: AsyncSession, category_ids: list[int]) -> int:
-    query = select(func.count()).where(Product.category_id.in_(category_ids))  # type: ignore[attr-defined]
-    return (await session.execute(query)).scalar_one()  # type: ignore[no-any-return]
+    query = select(func.count()).where(col(Product.category_id).in_(category_ids))
+    return (await session.execute(query)).scalar_one()
 
 
 async def _store_entries(
@@ -260,7 +261,7 @@ async def _shared(
 ) -> dict[Any, dict[str, Any]]:
     """Key → data of a list's shared rows (`table`: its references or vendors) with these
     keys; all of the list's when there are too many keys to name."""
-    query = select(key, table.data).where(table.list_id == list_id)
+    query = select(key, col(table.data)).where(col(table.list_id) == list_id)
     if len(wanted) <= IN_LIST_MAX:
         query = query.where(key.in_(sorted(wanted)))
     return {found: value for found, value in await session.execute(query)}
@@ -270,14 +271,14 @@ async def _references(
     session: AsyncSession, list_id: int, ids: set[int]
 ) -> dict[int, dict[str, Any]]:
     return await _shared(
-        session, SubstitutionReference, SubstitutionReference.product_id, list_id, ids
+        session, SubstitutionReference, col(SubstitutionReference.product_id), list_id, ids
     )
 
 
 async def _vendors(
     session: AsyncSession, list_id: int, slugs: set[str]
 ) -> dict[str, dict[str, Any]]:
-    return await _shared(session, SubstitutionVendor, SubstitutionVendor.slug, list_id, slugs)
+    return await _shared(session, SubstitutionVendor, col(SubstitutionVendor.slug), list_id, slugs)
 
 
 async def _expanded(
@@ -333,13 +334,13 @@ async def entry_chunks(
     definitions = _definitions(listed)
     for start in range(0, listed.entry_count, CHUNK):
         query = (
-            select(SubstitutionEntry.data)
+            select(col(SubstitutionEntry.data))
             .where(
-                SubstitutionEntry.list_id == list_id,
-                SubstitutionEntry.position >= start,
-                SubstitutionEntry.position < start + CHUNK,
+                col(SubstitutionEntry.list_id) == list_id,
+                col(SubstitutionEntry.position) >= start,
+                col(SubstitutionEntry.position) < start + CHUNK,
             )
-            .order_by(SubstitutionEntry.position)  # type: ignore[arg-type]
+            .order_by(col(SubstitutionEntry.position))
         )
         stored = list((await session.execute(query)).scalars())
         if len(stored) != min(CHUNK, listed.entry_count - start):
@@ -360,9 +361,9 @@ async def read_entries(
 ) -> list[Entry]:
     """The entries of a list in list order, `limit` of them from `offset` (all when None)."""
     query = (
-        select(SubstitutionEntry.data)
-        .where(SubstitutionEntry.list_id == listed.id)
-        .order_by(SubstitutionEntry.position)  # type: ignore[arg-type]
+        select(col(SubstitutionEntry.data))
+        .where(col(SubstitutionEntry.list_id) == listed.id)
+        .order_by(col(SubstitutionEntry.position))
         .offset(offset)
     )
     if limit is not None:
@@ -375,8 +376,10 @@ async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str,
     """Product id → (grade, position) of every entry of a list, without the entries."""
     rows = await session.execute(
         select(
-            SubstitutionEntry.product_id, SubstitutionEntry.grade, SubstitutionEntry.position
-        ).where(SubstitutionEntry.list_id == list_id)
+            col(SubstitutionEntry.product_id),
+            col(SubstitutionEntry.grade),
+            col(SubstitutionEntry.position),
+        ).where(col(SubstitutionEntry.list_id) == list_id)
     )
     return {pid: (grade, position) for pid, grade, position in rows}
 
@@ -390,9 +393,9 @@ async def entries_at(
         chunk = positions[start : start + 1000]
         rows = (
             await session.execute(
-                select(SubstitutionEntry.position, SubstitutionEntry.data).where(
-                    SubstitutionEntry.list_id == listed.id,
-                    SubstitutionEntry.position.in_(chunk),  # type: ignore[attr-defined]
+                select(col(SubstitutionEntry.position), col(SubstitutionEntry.data)).where(
+                    col(SubstitutionEntry.list_id) == listed.id,
+                    col(SubstitutionEntry.position).in_(chunk),
                 )
             )
         ).all()

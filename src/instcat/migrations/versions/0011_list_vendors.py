@@ -74,7 +74,9 @@ def _unpacked(packed: str, dtype: str) -> list[int]:
     return np.frombuffer(base64.b64decode(packed), np.dtype(dtype)).tolist()  # type: ignore[no-any-return]
 
 
-def _whole(data: dict[str, Any], category: dict[str, Any], vendor: dict[str, Any]) -> dict:
+def _whole(
+    data: dict[str, Any], category: dict[str, Any], vendor: dict[str, Any]
+) -> dict[str, Any]:
     """An entry as lists generated before this revision store it."""
     trials = [dict(zip(TRIAL_FIELDS, row, strict=True)) for row in data["evidence"]["trials"]]
     return {
