@@ -177,7 +177,7 @@ def users_add(
     from instcat.errors import DomainError
 
     try:
-        data = UserCreate(name=name, role=role, vendor=vendor_slug)  # type: ignore[arg-type]
+        data = UserCreate.model_validate({"name": name, "role": role, "vendor": vendor_slug})
     except ValidationError as error:
         raise click.ClickException(str(error)) from error
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
+import aiosqlite
 from sqlalchemy import CursorResult, Executable, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -257,11 +258,11 @@ class Database:
         """Turn this connection's automatic checkpoint off for the commit to come (it is
         turned back on when the connection returns to the pool)."""
         fairy = await (await session.connection()).get_raw_connection()
-        raw = fairy.driver_connection
-        async with raw.execute("PRAGMA wal_autocheckpoint") as cursor:  # type: ignore[union-attr]
-            (pages,) = await cursor.fetchone()
+        raw = cast(aiosqlite.Connection, fairy.driver_connection)  # held on SQLite only
+        async with raw.execute("PRAGMA wal_autocheckpoint") as cursor:
+            (pages,) = cast(tuple[int], await cursor.fetchone())  # the pragma answers one row
         fairy.info[_HELD_CHECKPOINTS] = pages
-        async with raw.execute("PRAGMA wal_autocheckpoint=0"):  # type: ignore[union-attr]
+        async with raw.execute("PRAGMA wal_autocheckpoint=0"):
             pass
         session.info[_CHECKPOINT_LATER] = "held"
 
@@ -280,8 +281,9 @@ class Database:
         (what an automatic checkpoint does), on a connection of its own."""
         try:
             async with self.engine.connect() as connection:
-                raw = (await connection.get_raw_connection()).driver_connection
-                async with raw.execute("PRAGMA wal_checkpoint(PASSIVE)"):  # type: ignore[union-attr]
+                fairy = await connection.get_raw_connection()
+                raw = cast(aiosqlite.Connection, fairy.driver_connection)  # SQLite only
+                async with raw.execute("PRAGMA wal_checkpoint(PASSIVE)"):
                     pass
         except Exception:  # the next commit's automatic checkpoint does it then
             logger.warning("A background checkpoint failed.", exc_info=True)

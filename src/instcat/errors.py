@@ -11,6 +11,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel
 
 logger = logging.getLogger("instcat.errors")
+# Where the request-log middleware leaves the request id in the ASGI scope.
+REQUEST_ID_KEY = "instcat_request_id"
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -200,7 +202,7 @@ def handle_unexpected_error(
         "unhandled error on %s %s (request %s)",
         request.method,
         request.url.path,
-        request.scope.get("instcat_request_id"),
+        request.scope.get(REQUEST_ID_KEY),
         exc_info=exc,
     )
     return problem(

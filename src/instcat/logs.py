@@ -17,7 +17,7 @@ from litestar.logging import LoggingConfig
 ACCESS_LOGGER = "instcat.access"
 
 
-class BatchedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class BatchedLineHandler(logging.StreamHandler[TextIO]):
     """A stream handler that writes formatted lines in batches."""
 
     def __init__(

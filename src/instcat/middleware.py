@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import msgspec
 from litestar.enums import ScopeType
@@ -14,12 +15,11 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from instcat.auth import Actor
-from instcat.errors import TooManyRequests
+from instcat.errors import REQUEST_ID_KEY, TooManyRequests
 from instcat.logs import ACCESS_LOGGER
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 _encode_line = msgspec.json.Encoder().encode
-REQUEST_ID_KEY = "instcat_request_id"
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -32,7 +32,8 @@ class RequestLogMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
-        scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
+        # ASGI lets middleware add keys of its own; the scope type only knows the standard ones.
+        cast(dict[str, Any], scope)[REQUEST_ID_KEY] = request_id
         started = time.perf_counter()
         status = 500
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pypinyin import lazy_pinyin
 
-from instcat.catalogue.schemas import VendorCreate
+from instcat.catalogue.schemas import ServiceIn, VendorCreate
 from instcat.catalogue.specs import check_specs, index_rows
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY, vendor_search_text
 from instcat.devdata import words
@@ -101,7 +101,7 @@ def vendor_row(r: random.Random, plan: VendorPlan) -> dict[str, Any]:
         founded_year=founded,
         city=city,
         website=f"https://www.{plan.slug}.example",
-        service={"regions": regions, "response_hours": hours},  # type: ignore[arg-type]
+        service=ServiceIn(regions=regions, response_hours=hours),
         certifications=r.sample(words.CERTIFICATIONS, r.randint(1, 3)),
         description=NOTE,
         illustrative=True,

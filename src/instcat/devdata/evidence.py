@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -119,11 +119,12 @@ def trial_row(
     ended = ANCHOR.date() - timedelta(days=r.randint(60, 1800))
     started = ended - timedelta(days=r.randint(14, 240))
     created = ANCHOR - timedelta(days=(ANCHOR.date() - ended).days - r.randint(1, 20))
-    submitted = decided = None
+    submitted: datetime | None = None
+    decided: datetime | None = None
     if plan.status != "draft":
         submitted = created + timedelta(days=r.randint(0, 10), minutes=r.randint(0, 600))
-    if plan.status in DECISION:
-        decided = submitted + timedelta(days=r.randint(1, 25), minutes=r.randint(0, 600))  # type: ignore[operator]
+        if plan.status in DECISION:  # only ever a submitted trial is decided
+            decided = submitted + timedelta(days=r.randint(1, 25), minutes=r.randint(0, 600))
     city, _en = r.choice(words.CN_CITIES)
     pairs = f", split-sample comparison of {plan.paired[2]} pairs" if plan.paired else ""
     return {

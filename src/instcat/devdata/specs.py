@@ -4,7 +4,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from instcat.catalogue.schemas import CategoryCreate, SpecDefinitionIn
 from instcat.catalogue.specs import SpecDef
@@ -92,23 +92,25 @@ def synthetic_category(r: random.Random, number: int) -> tuple[CategoryCreate, l
     for position, (kind, template) in enumerate(chosen):
         critical = position == 0 or r.random() < 0.25
         if kind == "number":
-            key, zh, en, unit, direction, lo, hi, integer = template  # type: ignore[misc]
+            key, zh, en, unit, direction, lo, hi, integer = cast(words.NumberSpec, template)
             model = SpecModel(key, kind, direction, critical, lo, hi, integer)
         else:
-            key, zh, en, options = template  # type: ignore[misc]
+            key, zh, en, options = cast(words.ChoiceSpec, template)
             unit, direction = None, "includes" if kind == "set" else "equals"
             model = SpecModel(key, kind, direction, critical, options=tuple(options))
-        specs.append(
-            SpecDefinitionIn(
-                key=key,
-                name_zh=zh,
-                name_en=en,
-                unit=unit,
-                kind=kind,  # type: ignore[arg-type]
-                direction=direction,  # type: ignore[arg-type]
-                critical=critical,
-            )
+        # Validated from plain values: the templates' kind and direction are plain strings.
+        spec = SpecDefinitionIn.model_validate(
+            {
+                "key": key,
+                "name_zh": zh,
+                "name_en": en,
+                "unit": unit,
+                "kind": kind,
+                "direction": direction,
+                "critical": critical,
+            }
         )
+        specs.append(spec)
         models.append(model)
     category = CategoryCreate(
         code=f"{SYNTHETIC_PREFIX}{number:03d}",

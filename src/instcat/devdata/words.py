@@ -50,7 +50,10 @@ INSTRUMENT_TYPES: list[tuple[str, str, list[str]]] = [
 
 # Spec templates for synthetic categories.  Numbers: (lo, hi, integer); sets and text: options,
 # most common (and, for sets, most basic) first.
-NUMBER_SPECS: list[tuple[str, str, str, str | None, str, float, float, bool]] = [
+# (key, name_zh, name_en, unit, direction, lo, hi, integer) and (key, name_zh, name_en, options).
+NumberSpec = tuple[str, str, str, str | None, str, float, float, bool]
+ChoiceSpec = tuple[str, str, str, list[str]]
+NUMBER_SPECS: list[NumberSpec] = [
     ("resolution_nm", "分辨率", "Resolution", "nm", "lower_better", 0.5, 8.0, False),
     ("detection_limit_ppb", "检出限", "Detection limit", "ppb", "lower_better", 0.01, 5.0, False),
     (
@@ -136,7 +139,7 @@ NUMBER_SPECS: list[tuple[str, str, str, str | None, str, float, float, bool]] = 
         True,
     ),
 ]
-SET_SPECS: list[tuple[str, str, str, list[str]]] = [
+SET_SPECS: list[ChoiceSpec] = [
     ("detectors", "检测器", "Detectors", ["UV", "DAD", "FLD", "RID", "ELSD", "MS", "CAD"]),
     ("interfaces", "接口", "Interfaces", ["USB", "Ethernet", "RS-232", "Wi-Fi", "LIMS"]),
     (
@@ -154,7 +157,7 @@ SET_SPECS: list[tuple[str, str, str, list[str]]] = [
     ),
     ("light_sources", "光源", "Light sources", ["deuterium", "tungsten", "xenon", "LED", "laser"]),
 ]
-TEXT_SPECS: list[tuple[str, str, str, list[str]]] = [
+TEXT_SPECS: list[ChoiceSpec] = [
     ("optics", "光路", "Optics", ["double beam", "single beam", "split beam"]),
     ("cooling", "冷却方式", "Cooling", ["air", "water", "Peltier", "liquid nitrogen"]),
     ("form_factor", "结构形式", "Form factor", ["floor-standing", "benchtop", "portable"]),

@@ -181,4 +181,6 @@ class FeedbackService:
             await session.flush()
             session.expire_all()
             row = await session.get(Feedback, feedback_id)
-            return feedback_read(row)  # type: ignore[arg-type]
+            if row is None:
+                raise NotFound("feedback", feedback_id)
+            return feedback_read(row)

@@ -51,7 +51,8 @@ def mask_type(keys: int) -> np.dtype:
 
 def unpacked(packed: str, dtype: np.dtype) -> list[int]:
     """Integers packed by `category_entries` (base64 in JSON)."""
-    return np.frombuffer(b64decode(packed), dtype).tolist()  # type: ignore[no-any-return]
+    values: list[int] = np.frombuffer(b64decode(packed), dtype).tolist()
+    return values
 
 
 @dataclass

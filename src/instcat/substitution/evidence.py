@@ -3,7 +3,6 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +16,7 @@ from instcat.feedback.schemas import FeedbackSummary
 from instcat.feedback.service import published_summaries, summarise
 from instcat.models import Product, Trial, Vendor
 from instcat.substitution.grading import TrialEvidence
-from instcat.substitution.snapshot import DOMESTIC
+from instcat.substitution.snapshot import DOMESTIC, accepted_trials
 
 
 @dataclass
@@ -69,22 +68,11 @@ async def load_evidence(
 
     product_ids = [row[0].id for row in rows]
     trials: dict[int, list[TrialEvidence]] = defaultdict(list)
-    query = select(
-        col(Trial.product_id),
-        col(Trial.id),
-        col(Trial.status),
-        col(Trial.check_count),
-        col(Trial.all_checks_passed),
-        col(Trial.has_paired),
-        col(Trial.equivalent),
-        col(Trial.ended_on),
-        col(Trial.reference_product_id),
-    ).where(col(Trial.product_id).in_(product_ids), col(Trial.status) == "accepted")
+    query = accepted_trials(col(Trial.ended_on)).where(col(Trial.product_id).in_(product_ids))
     if trial_cutoff is not None:
         query = query.where(col(Trial.ended_on) >= trial_cutoff)
     for row in await session.execute(query):
-        # The fields in `TrialEvidence` order; a trial read back always has its id.
-        trials[row[0]].append(TrialEvidence(*cast(tuple[Any, ...], row[1:])))
+        trials[row[0]].append(TrialEvidence(*row[1:]))
     feedback = await published_summaries(session, product_ids)
     vendors = {p.vendor for ps in by_category.values() for p in ps}
     service = {

@@ -190,7 +190,11 @@ class CategoryIndex:
         includes = spec.kind == "set" and spec.direction == "includes"
         # A category has few distinct values per spec: compare each once, not each product.
         for value, positions in self.groups[spec.key].items():
-            if wanted <= value if includes else wanted == value:  # type: ignore[operator]
+            if includes and isinstance(wanted, frozenset) and isinstance(value, frozenset):
+                hit = wanted <= value
+            else:
+                hit = wanted == value
+            if hit:
                 meets[positions] = True
         return meets & among
 

@@ -110,7 +110,7 @@ async def category_facts(
     key = ("category-facts", category_id)
     facts = db.indexes.get(key, revision)
     if facts is not None:
-        return facts  # type: ignore[no-any-return]
+        return cast(CategoryFacts, facts)
     # Concurrent requests for a category that is not loaded yet wait for one load.
     pending = _LOADING.get((id(db), key, revision))
     if pending is not None:

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from msgspec.json import decode
-from sqlalchemy import ColumnElement, Float, Text, cast, func, select, type_coerce
+from sqlalchemy import ColumnElement, Float, Select, Text, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
@@ -302,17 +303,10 @@ def trial_evidence(row: Sequence[Any]) -> TrialEvidence:
     return TrialEvidence(trial_id, status, checks, passed, paired, equivalent, ended, reference)
 
 
-async def load_trial_rows(
-    session: AsyncSession, trial_cutoff: date | None, in_category: Any = None
-) -> dict[int, list[tuple[Any, ...]]]:
-    """`load_trials` as plain rows of `TrialEvidence` fields, the end date as ISO text."""
-    connection = await session.connection()
-    ended_on: ColumnElement[str]
-    if connection.dialect.name == "postgresql":
-        ended_on = func.to_char(col(Trial.ended_on), "YYYY-MM-DD")
-    else:
-        ended_on = type_coerce(col(Trial.ended_on), Text)  # stored so
-    query = select(
+def accepted_trials(ended_on: ColumnElement[Any] | Mapped[Any]) -> Select[*tuple[Any, ...]]:
+    """Accepted trials: the product id, then the `TrialEvidence` fields with `ended_on` as
+    the end date."""
+    return select(
         col(Trial.product_id),
         col(Trial.id),
         col(Trial.status),
@@ -323,6 +317,19 @@ async def load_trial_rows(
         ended_on,
         col(Trial.reference_product_id),
     ).where(col(Trial.status) == "accepted")
+
+
+async def load_trial_rows(
+    session: AsyncSession, trial_cutoff: date | None, in_category: Any = None
+) -> dict[int, list[tuple[Any, ...]]]:
+    """`load_trials` as plain rows of `TrialEvidence` fields, the end date as ISO text."""
+    connection = await session.connection()
+    ended_on: ColumnElement[str]
+    if connection.dialect.name == "postgresql":
+        ended_on = func.to_char(col(Trial.ended_on), "YYYY-MM-DD")
+    else:
+        ended_on = type_coerce(col(Trial.ended_on), Text)  # stored so
+    query = accepted_trials(ended_on)
     if in_category is not None:
         query = query.where(col(Trial.product_id).in_(_products_where(in_category)))
     if trial_cutoff is not None:

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import aclosing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from psycopg.adapt import Dumper
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -66,7 +67,7 @@ class _EncodedJson(Dumper):
     oid = 114  # json
 
     def dump(self, obj: Any) -> bytes:
-        return obj  # type: ignore[no-any-return]
+        return cast(bytes, obj)  # registered for bytes only
 
 
 async def _insert(
@@ -80,8 +81,10 @@ async def _insert(
         return
     if connection.dialect.name == "postgresql":
         # The transaction's own psycopg connection; the server parses the JSON text.
-        raw = (await connection.get_raw_connection()).driver_connection
-        async with raw.cursor() as cursor:  # type: ignore[union-attr]
+        raw = cast(
+            psycopg.AsyncConnection[Any], (await connection.get_raw_connection()).driver_connection
+        )
+        async with raw.cursor() as cursor:
             cursor.adapters.register_dumper(bytes, _EncodedJson)  # this cursor's bytes only
             statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN"
             async with cursor.copy(statement) as copy:

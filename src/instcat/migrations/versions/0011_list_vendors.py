@@ -71,7 +71,8 @@ def _mask_type(keys: int) -> str:
 
 
 def _unpacked(packed: str, dtype: str) -> list[int]:
-    return np.frombuffer(base64.b64decode(packed), np.dtype(dtype)).tolist()  # type: ignore[no-any-return]
+    values: list[int] = np.frombuffer(base64.b64decode(packed), np.dtype(dtype)).tolist()
+    return values
 
 
 def _whole(
