@@ -131,7 +131,7 @@ def test_concurrent_revision_reads_share_round_trips_yet_see_every_earlier_commi
                     sent += 1
                     return await read_once()
 
-                reader.revision._read_postgres = counted  # type: ignore[method-assign]
+                reader.revision._read_postgres = counted  # type: ignore[method-assign]  # counts reads
             before = await reader.revision()
             burst = await asyncio.gather(*(reader.revision() for _ in range(50)))
             assert set(burst) == {before}

@@ -16,7 +16,7 @@ from instcat.db import Database
 from instcat.errors import Conflict
 from instcat.idempotency import KEEP_FOR, STALE_CLAIM, run_idempotent
 from instcat.models import IdempotencyRecord
-from instcat.models.base import utcnow
+from instcat.models.base import table_of, utcnow
 
 ROUTE, KEY, DIGEST = "POST /trials", "retry-1", "d" * 64
 
@@ -36,7 +36,7 @@ async def _user(db: Database) -> Actor:
 async def _leave_claim(db: Database, actor: Actor, age: timedelta, state: str) -> None:
     async with db.write() as session:
         await session.execute(
-            insert(IdempotencyRecord.__table__),  # type: ignore[attr-defined]
+            insert(table_of(IdempotencyRecord)),
             {
                 "user_id": actor.id,
                 "route": ROUTE,

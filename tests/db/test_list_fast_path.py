@@ -146,7 +146,7 @@ def test_lists_read_on_the_writers_own_connection_equal_the_reference_build(
 ) -> None:
     async def run() -> int:
         db = await _generated(settings)
-        db.snapshot = _no_snapshot  # type: ignore[method-assign]
+        db.snapshot = _no_snapshot  # type: ignore[method-assign]  # stand-in for this test
         try:
             return await _lists_agree(db, CRITERIA[:2])
         finally:
@@ -169,7 +169,7 @@ def _lists_after_failing(
         if processes is not None:
             db.list_build_processes = processes
         if own_connection:
-            db.snapshot = _no_snapshot  # type: ignore[method-assign]
+            db.snapshot = _no_snapshot  # type: ignore[method-assign]  # stand-in for this test
         try:
             with pytest.raises(error, match=match):
                 await ListService(db).generate(SYSTEM, ListCriteria(label="broken"), TODAY)

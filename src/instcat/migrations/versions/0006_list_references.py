@@ -18,6 +18,8 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The index columns as of this revision, copied from the models on purpose: a migration
+# must keep creating what it created even after the models change.
 TRIAL_EVIDENCE = [
     "status",
     "product_id",
