@@ -16,6 +16,8 @@ from instcat.models import Product, Vendor
 from instcat.models.base import utcnow
 from instcat.text import like_pattern, query_forms, search_text
 
+# Repeated as substitution.snapshot.DOMESTIC on purpose: list worker processes import that
+# module and should not load this one.
 DOMESTIC_COUNTRY = "CN"
 
 
