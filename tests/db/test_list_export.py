@@ -18,7 +18,7 @@ from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
 from instcat.errors import Conflict
-from instcat.substitution import export, storage
+from instcat.substitution import export, list_reads
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import ListCriteria
 from tests.conftest import SEED_DIR
@@ -53,7 +53,7 @@ async def _exports(settings: Settings) -> tuple[dict[str, Any], int, dict[str, b
 def test_exports_written_in_chunks_equal_the_whole_list(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage, "CHUNK", 7)  # many chunks, the last one short
+    monkeypatch.setattr(list_reads, "CHUNK", 7)  # many chunks, the last one short
     whole, count, bodies = asyncio.run(_exports(settings))
     assert count > 3 * 7 and count % 7
     assert json.loads(bodies["json"]) == whole
@@ -91,7 +91,7 @@ def test_an_export_never_mixes_a_draft_deleted_midway(
     """SQLite's read transaction keeps the snapshot it started with, so the export finishes
     as the list was; on PostgreSQL each read sees the deletion, and the export fails rather
     than end early."""
-    monkeypatch.setattr(storage, "CHUNK", 5)
+    monkeypatch.setattr(list_reads, "CHUNK", 5)
 
     async def run() -> tuple[int, int | None]:
         db = Database.from_settings(settings)
@@ -121,7 +121,7 @@ def test_an_export_never_mixes_a_draft_deleted_midway(
 def test_the_command_line_export_writes_every_entry(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(storage, "CHUNK", 7)
+    monkeypatch.setattr(list_reads, "CHUNK", 7)
 
     async def made() -> tuple[int, int]:
         db = Database.from_settings(settings)

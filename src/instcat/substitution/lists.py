@@ -20,6 +20,7 @@ from instcat.models.base import utcnow
 from instcat.models.lists import SubstitutionReference, SubstitutionVendor
 from instcat.substitution.export import written
 from instcat.substitution.grading import months_before
+from instcat.substitution.list_reads import entries_at, entry_chunks, grades_of, read_entries
 from instcat.substitution.schemas import (
     Entry,
     GradeChange,
@@ -29,13 +30,7 @@ from instcat.substitution.schemas import (
     SubstitutionListSummary,
 )
 from instcat.substitution.service import category_ids_for
-from instcat.substitution.storage import (
-    entries_at,
-    entry_chunks,
-    grades_of,
-    read_entries,
-    store_entries,
-)
+from instcat.substitution.storage import store_entries
 
 
 def _summary(row: ListRow) -> SubstitutionListSummary:
@@ -153,7 +148,7 @@ class ListService:
         self, actor: Actor, list_id: int, specs: bool = True
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Every entry of a list a chunk at a time, as the JSON of `Entry` (see
-        `storage.entry_chunks`), all read in one read transaction. Fails when the list is
+        `list_reads.entry_chunks`), all read in one read transaction. Fails when the list is
         not (or no longer) visible: check with `summary` before a response starts."""
         async with self.db.read() as session:
             row = await self._visible(session, actor, list_id)
