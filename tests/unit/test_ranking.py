@@ -9,10 +9,10 @@ import msgspec
 import pytest
 
 from instcat.catalogue.specs import SpecDef
+from instcat.substitution.evidence_rows import feedback_summary
 from instcat.substitution.grading import GRADE_RANK, TrialEvidence, grade
 from instcat.substitution.index import CategoryFacts
 from instcat.substitution.ranking import CategoryIndex
-from instcat.substitution.snapshot import feedback_summary
 
 DEFINITIONS = [
     SpecDef("pressure", "number", "higher_better", critical=True, unit='bar "g"'),

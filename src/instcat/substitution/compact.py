@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from instcat.catalogue.specs import SpecDef
+from instcat.substitution.evidence_rows import feedback_summary
 from instcat.substitution.grading import (
     GRADE_RANK,
     TRIAL_FIELDS,
@@ -32,7 +33,6 @@ from instcat.substitution.schemas import Entry, ListCriteria
 from instcat.substitution.snapshot import (
     Catalogue,
     CategoryRows,
-    feedback_summary,
     is_candidate_row,
     is_domestic_row,
     with_names,

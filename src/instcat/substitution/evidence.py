@@ -15,8 +15,9 @@ from instcat.catalogue.specs import SpecDef
 from instcat.feedback.schemas import FeedbackSummary
 from instcat.feedback.service import published_summaries, summarise
 from instcat.models import Product, Trial, Vendor
+from instcat.substitution.evidence_rows import accepted_trials
 from instcat.substitution.grading import TrialEvidence
-from instcat.substitution.snapshot import DOMESTIC, accepted_trials
+from instcat.substitution.snapshot import DOMESTIC
 
 
 @dataclass

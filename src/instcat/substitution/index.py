@@ -12,6 +12,7 @@ from sqlmodel import col
 from instcat.catalogue.lookup import as_spec_defs, spec_rows
 from instcat.catalogue.search import product_dicts
 from instcat.models import Product, Vendor
+from instcat.substitution.evidence_rows import feedback_summary, load_feedback, load_trials
 from instcat.substitution.grading import Shortfall, newest_first, shown_json
 from instcat.substitution.ranking import (
     GRADE_OF_CODE,
@@ -21,7 +22,7 @@ from instcat.substitution.ranking import (
     Assessment,
     CategoryIndex,
 )
-from instcat.substitution.snapshot import DOMESTIC, feedback_summary, load_feedback, load_trials
+from instcat.substitution.snapshot import DOMESTIC
 
 ACTIVE = "active"
 _encode = msgspec.json.encode
@@ -35,7 +36,7 @@ class CategoryFacts:
     """A category's index plus what candidates show beside their grade."""
 
     index: CategoryIndex
-    # Published feedback per product: `snapshot.load_feedback` rows (count, means).
+    # Published feedback per product: `evidence_rows.load_feedback` rows (count, means).
     feedback: dict[int, Any]
     service: dict[str, tuple[float | None, list[str]]]
     # Every product of the category as the API writes it (ProductRead JSON), by id.
