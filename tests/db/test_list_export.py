@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from instcat.auth import SYSTEM
-from instcat.cli import lists_group
+from instcat.cli_lists import lists_group
 from instcat.common import DEFAULT_PAGE
 from instcat.config import Settings
 from instcat.db import Database
