@@ -156,7 +156,8 @@ def test_nmr_market_shows_the_sourced_domestic_share_by_units(seeded):
     [figure] = body["items"]
     wanted = ("A1", "domestic_share_units", 0.99, "%", "units", 2021)
     assert pick(figure, "ref", "metric", "value", "unit", "basis", "year") == wanted
-    assert figure["source"]["publication"] == "阿仪网 (reprinted in 《浙江机械》 总第569期)"
+    publication = "阿仪网 (reprinted in 《浙江机械》 总第569期); reporting by 科技日报"
+    assert figure["source"]["publication"] == publication
     assert figure["source"]["title"] == "科学仪器依赖进口 国产仪器需要创新"
     assert figure["source"]["quote"] == "以数量计算…国内供货量占比"
 

@@ -73,3 +73,33 @@ def test_every_bundled_market_figure_carries_its_source() -> None:
         assert source["quote"], figure["ref"]
     refs = {f["ref"].split("-")[0] for f in figures}
     assert {f"A{i}" for i in range(1, 16)} <= refs
+
+
+def test_source_a_records_credit_both_publications_and_use_the_articles_wording() -> None:
+    figures = {
+        f["ref"]: f
+        for f in json.loads((SEED_DIR / "market_figures.json").read_text(encoding="utf-8"))
+    }
+    vendors = json.loads((SEED_DIR / "vendors.json").read_text(encoding="utf-8"))
+    sources = [f["source"] for f in figures.values()] + [
+        v["source"] for v in vendors if v["source"]
+    ]
+    assert len(sources) == len(figures) + 5
+    for source in sources:
+        assert (
+            source["publication"]
+            == "阿仪网 (reprinted in 《浙江机械》 总第569期); reporting by 科技日报"
+        )
+    for vendor in vendors:
+        if vendor["source"]:
+            assert "2021; reporting by 科技日报)" in vendor["description"], vendor["slug"]
+    # A6's sentence has no year: stored as reported, like the other reported figures.
+    assert figures["A6"]["year"] == 2021 and "states no year" in figures["A6"]["note"]
+    assert {figures[r]["year"] for r in ("A7", "A8", "A9")} == {2020}
+    assert figures["A4"]["scope"].startswith("原值超过50万元以上的大型仪器 ")
+    for ref in ("A10-usd", "A10-cny"):
+        assert figures[ref]["scope"].startswith("光学仪器、电子测量仪器、试验机和实验分析仪器 ")
+    # A11's 20% and the ≈7% by value that A13/A14 give are both kept, and say so.
+    assert (figures["A11"]["value"], figures["A11"]["basis"]) == (20, None)
+    for ref in ("A11", "A13-value", "A13-units", "A14"):
+        assert "about 7% (0.3 / (4 + 0.3) billion yuan)" in figures[ref]["note"], ref
