@@ -1,6 +1,5 @@
 """`instcat dev …`: developer commands (synthetic data for load tests and benchmarks)."""
 
-import asyncio
 import sys
 import time
 
@@ -65,22 +64,17 @@ def generate_command(settings: Settings, scale: float, seed: int, workers: int |
     The database must be migrated (`instcat db upgrade`); the bundled data is loaded first
     when it is missing. Generating twice into one database is refused.
     """
-    from instcat.db import Database
+    from instcat.db import run_with_database
     from instcat.devdata import GenerateError, generate
 
     progress = _Progress()
-
-    async def work() -> dict[str, int]:
-        db = Database.from_settings(settings)
-        try:
-            return await generate(
-                db, scale, seed, progress, seed_dir=settings.seed_dir, workers=workers
-            )
-        finally:
-            await db.dispose()
-
     try:
-        counts = asyncio.run(work())
+        counts = run_with_database(
+            settings,
+            lambda db: generate(
+                db, scale, seed, progress, seed_dir=settings.seed_dir, workers=workers
+            ),
+        )
     except GenerateError as error:
         raise click.ClickException(str(error)) from error
     summary = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in counts.items())
