@@ -174,7 +174,8 @@ def compare_methods(
     alpha = checked_alpha(alpha)
     _check_normal("candidate value", y)
     _check_normal("reference value", x)
-    differences = y - x
+    with np.errstate(over="ignore"):  # overflow is checked for just below
+        differences = y - x
     if not np.all(np.isfinite(differences)):
         raise StatisticsError("the differences would overflow: the values are too large")
     _check_normal("difference", differences)
