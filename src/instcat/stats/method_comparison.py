@@ -113,11 +113,21 @@ class _Scale:
         self.power = _decimal(peak)[1] if peak > 0 else 0
 
     def down(self, values: Floats, name: str) -> Floats:
+        """Values to 15 significant digits, their decimal exponent shifted: no rounding
+        that depends on the unit, so data × 10^k give these very same doubles."""
         shifted = []
         for value in values.tolist():
             mantissa, exponent = _decimal(value)
             shifted.append(float(f"{mantissa}e{exponent - self.power}"))
-        scaled = np.array(shifted, dtype=np.float64)
+        return self._checked(values, np.array(shifted, dtype=np.float64), name)
+
+    def divide(self, values: Floats, name: str) -> Floats:
+        """Values divided by the power of ten (one rounding: for differences, which carry
+        the data's rounding anyway)."""
+        return self._checked(values, values / 10.0**self.power, name)
+
+    @staticmethod
+    def _checked(values: Floats, scaled: Floats, name: str) -> Floats:
         lost = (values != 0) & (np.abs(scaled) < TINY)
         if np.any(lost):
             at = int(np.flatnonzero(lost)[0])
@@ -183,7 +193,7 @@ def compare_methods(
     ys, xs = scale.down(y, "candidate"), scale.down(x, "reference")
     # The differences are taken from the data as given (exact when the data agree to the
     # last bit, e.g. a constant offset) and then scaled, not recomputed from scaled data.
-    d = scale.down(differences, "difference")
+    d = scale.divide(differences, "difference")
     agreement = agreement_of(d, alpha)
     lower_ci, upper_ci = agreement.loa_ci
     notes: list[str] = []
