@@ -192,3 +192,15 @@ def test_large_but_representable_values_give_finite_statistics() -> None:
     block = compare_methods([v * 1.01 for v in values], values, margin=1e299).as_dict()
     assert json.loads(json.dumps(block, allow_nan=False)) == block
     assert block["bias"] == pytest.approx(2.5e298, rel=1e-12)
+
+
+def test_tiny_but_normal_values_are_analysed_and_a_noise_intercept_reads_zero() -> None:
+    """Values near 1e-300 are fine; the intercept of y = 1.5x is rounding noise (its
+    exact value would be subnormal) and reads as 0 rather than refusing the data."""
+    x = [3e-300 * v for v in (1, 2, 3, 4, 5)]
+    result = compare_methods([1.5 * v for v in x], x, margin=1e-299)
+    assert result.bias == pytest.approx(4.5e-300, rel=1e-12)
+    assert result.passing_bablok.slope == pytest.approx(1.5, rel=1e-12)
+    pb = result.passing_bablok
+    assert (pb.intercept, pb.intercept_ci) == (0.0, (0.0, 0.0))
+    assert result.constant_bias is False

@@ -40,6 +40,7 @@ from instcat.stats.passing_bablok import PassingBablok, passing_bablok
 
 EP09_MIN_PAIRS = 40  # CLSI EP09: at least 40 samples for a method comparison
 FEW_PAIRS = "few_pairs"
+NOISE_UNITS = 8  # rounding units below which an intercept is taken as 0
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,13 @@ class _Scale:
     def divide(self, values: Floats, name: str) -> Floats:
         """Values divided by the power of ten (one rounding: for differences, which carry
         the data's rounding anyway)."""
-        return self._checked(values, values / 10.0**self.power, name)
+        # 10^p as a double is normal for 0 ≤ p ≤ 308; for p < 0 multiply by 10^−p instead,
+        # since 10^p itself would be subnormal (imprecise) near −308.
+        if self.power >= 0:
+            scaled: Floats = values / 10.0**self.power
+        else:
+            scaled = values * 10.0 ** (-self.power)
+        return self._checked(values, scaled, name)
 
     @staticmethod
     def _checked(values: Floats, scaled: Floats, name: str) -> Floats:
@@ -227,10 +234,21 @@ def _regression(
         notes.append(str(undefined))
         return None, None
     linearity = cusum_linearity(xs, ys, fit.intercept, fit.slope)
+    # An intercept is median(y − b·x): below a few rounding units of the terms it is
+    # noise, and reads as 0 (it would otherwise underflow for data near the smallest
+    # doubles, refusing sound data for the sake of noise).
+    steepest = max(abs(fit.slope_ci[0]), abs(fit.slope), abs(fit.slope_ci[1]))
+    peak = float(max(np.max(np.abs(xs)), np.max(np.abs(ys))))
+    noise = NOISE_UNITS * float(np.finfo(np.float64).eps) * peak * (1.0 + steepest)
+
+    def intercept(value: float) -> float:
+        return 0.0 if abs(value) <= noise else scale.up(value, "intercept")
+
+    low, high = fit.intercept_ci
     regression = PassingBablok(
         slope=fit.slope,
         slope_ci=fit.slope_ci,
-        intercept=scale.up(fit.intercept, "intercept"),
-        intercept_ci=scale.up_pair(fit.intercept_ci, "intercept interval"),
+        intercept=intercept(fit.intercept),
+        intercept_ci=(intercept(low), intercept(high)),
     )
     return regression, linearity
