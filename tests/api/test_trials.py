@@ -2,6 +2,7 @@
 and the audit trail. (ETags and Idempotency-Key: test_workflow_races.py.)"""
 
 import statistics
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -220,7 +221,6 @@ def test_reference_from_another_category_is_a_400(w):
 
 
 def test_paired_results_get_method_comparison_statistics(w):
-    # Needs src/instcat/substitution/statistics.py (being written in parallel).
     reference = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
     candidate = [10.1, 20.3, 29.8, 40.4, 50.2, 60.1]
     paired = pairs(candidate, reference, margin=1.0)
@@ -239,6 +239,99 @@ def test_paired_results_get_method_comparison_statistics(w):
     assert s["passing_bablok"]["slope"] == pytest.approx(1.0, abs=0.05)
     narrow = create(w, paired=paired | {"margin": 0.01})
     assert narrow["statistics"]["tost"]["equivalent"] is False
+
+
+def test_paired_statistics_carry_the_ep09_fields(w):
+    reference = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    candidate = [10.1, 20.3, 29.8, 40.4, 50.2, 60.1]
+    s = create(w, paired=pairs(candidate, reference, margin=1.0))["statistics"]
+    diffs = [c - r for c, r in zip(candidate, reference, strict=True)]
+    sd, n = statistics.stdev(diffs), len(diffs)
+    half = sps.t.ppf(0.975, n - 1) * (3 * sd**2 / n) ** 0.5
+    assert s["loa_ci"]["lower"] == pytest.approx([s["loa"][0] - half, s["loa"][0] + half])
+    assert s["loa_ci"]["upper"] == pytest.approx([s["loa"][1] - half, s["loa"][1] + half])
+    slope_lo, slope_hi = s["passing_bablok"]["slope_ci"]
+    assert s["proportional_bias"] is not (slope_lo <= 1 <= slope_hi)
+    icpt_lo, icpt_hi = s["passing_bablok"]["intercept_ci"]
+    assert s["constant_bias"] is not (icpt_lo <= 0 <= icpt_hi)
+    linearity = s["passing_bablok"]["linearity"]
+    assert set(linearity) == {"cusum_max", "critical", "linear"}
+    assert linearity["linear"] is (linearity["cusum_max"] <= linearity["critical"])
+    assert s["notes"] == ["few_pairs"]
+    # no regression (every reference value the same): null verdicts and a note saying why
+    flat = create(w, paired=pairs([1, 2, 3, 4], [5, 5, 5, 5], margin=3))["statistics"]
+    assert flat["passing_bablok"] is None
+    assert flat["proportional_bias"] is None and flat["constant_bias"] is None
+    assert flat["notes"][0] == "few_pairs" and "reference values are equal" in flat["notes"][1]
+
+
+def field_error(response, field):
+    document = invalid(response)
+    assert field in [e["field"] for e in document["errors"]], document
+    return document
+
+
+@pytest.mark.parametrize(
+    ("candidate", "reference"),
+    [
+        ([1e308, -1e308, 1e308], [-1e308, 1e308, 0.0]),  # differences overflow
+        ([1.5e308, 1.7e308, -1.7e308], [1e300, 2e300, 3e300]),  # SD and limits overflow
+        ([1e-320, 2e-320, 3e-320], [1e-320, 1e-320, 1e-320]),  # subnormal: underflow
+    ],
+)
+def test_paired_values_whose_statistics_do_not_fit_a_double_are_a_400(w, candidate, reference):
+    paired = pairs(candidate, reference, margin=1.0)
+    field_error(w.api.post("/trials", w.owner.token, json=body(w, paired=paired)), "paired")
+    assert owner_trial_count(w) == 0
+    trial = create(w)
+    path = f"/trials/{trial['id']}"
+    field_error(w.api.patch(path, w.owner.token, json={"paired": paired}), "paired")
+    assert w.api.get(path, w.owner.token).json() == trial
+
+
+def china_today():
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+def test_a_trial_may_end_today_in_china_but_not_later(w):
+    today = china_today()
+    ended_today = create(w, ended_on=today.isoformat())
+    assert ended_today["ended_on"] == today.isoformat()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    document = field_error(
+        w.api.post("/trials", w.owner.token, json=body(w, ended_on=tomorrow)), "ended_on"
+    )
+    assert today.isoformat() in document["errors"][0]["message"]
+    assert owner_trial_count(w) == 1
+    path = f"/trials/{ended_today['id']}"
+    field_error(w.api.patch(path, w.owner.token, json={"ended_on": tomorrow}), "ended_on")
+    assert w.api.get(path, w.owner.token).json() == ended_today
+
+
+def test_a_trial_may_not_start_after_it_ends(w):
+    late_start = body(w, started_on="2026-04-01", ended_on="2026-03-31")
+    field_error(w.api.post("/trials", w.owner.token, json=late_start), "started_on")
+    assert owner_trial_count(w) == 0
+    same_day = create(w, started_on="2026-03-31", ended_on="2026-03-31")
+    path = f"/trials/{same_day['id']}"
+    field_error(w.api.patch(path, w.owner.token, json={"started_on": "2026-04-01"}), "started_on")
+    assert w.api.get(path, w.owner.token).json() == same_day
+
+
+def test_a_domestic_reference_is_a_400(w):
+    # KYKY's SEM is in the right category, but KYKY is a Chinese vendor.
+    domestic = body(w, reference_product_id=w.others_product)
+    response = w.api.post("/trials", w.owner.token, json=domestic)
+    document = field_error(response, "reference_product_id")
+    assert "imported" in document["errors"][0]["message"]
+    assert owner_trial_count(w) == 0
+    trial = create(w)
+    path = f"/trials/{trial['id']}"
+    patch = {"reference_product_id": w.others_product}
+    field_error(w.api.patch(path, w.owner.token, json=patch), "reference_product_id")
+    other_category = {"reference_product_id": w.own_epr}
+    field_error(w.api.patch(path, w.owner.token, json=other_category), "reference_product_id")
+    assert w.api.get(path, w.owner.token).json() == trial
 
 
 # --- lifecycle --------------------------------------------------------------------------------

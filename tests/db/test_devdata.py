@@ -18,7 +18,7 @@ from instcat.db import Database
 from instcat.devdata import GenerateError, Sizes, generate
 from instcat.migrate import upgrade
 from instcat.models import Feedback, Product, ProductSpecValue, Trial, Vendor
-from instcat.substitution.statistics import compare_methods
+from instcat.stats import compare_methods
 from tests.conftest import SEED_DIR
 
 SCALE = 0.002

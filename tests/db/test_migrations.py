@@ -19,6 +19,7 @@ from instcat.config import Settings, normalise_database_url
 from instcat.db import Database
 from instcat.devdata import generate
 from instcat.migrate import current_revision, downgrade, head_revision, upgrade
+from instcat.stats import compare_methods
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import ListCriteria
 from tests.conftest import BACKENDS, SEED_DIR, postgres_url
@@ -180,3 +181,46 @@ def test_lists_share_vendors_and_categories_and_downgrade_to_whole_entries(
     upgrade(empty_url)
     again, _ = asyncio.run(_read_list(empty_url, list_id))
     assert again == entries
+
+
+# Trials stored before 0012 lack the EP09 fields of their statistics; 0012 recomputes them.
+async def _paired_trials(url: str, generate_first: bool) -> list[tuple[int, Any, Any, Any]]:
+    db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
+    try:
+        if generate_first:
+            await generate(db, 0.002, 7, seed_dir=SEED_DIR)
+        async with db.engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT id, paired, statistics, equivalent FROM trial"
+                    " WHERE has_paired ORDER BY id"
+                )
+            )
+            loaded = [
+                tuple(json.loads(v) if isinstance(v, str) else v for v in row) for row in rows
+            ]
+        return loaded  # type: ignore[return-value]
+    finally:
+        await db.dispose()
+
+
+def test_old_trial_statistics_are_recomputed_with_the_ep09_fields(empty_url: str) -> None:
+    upgrade(empty_url)
+    before = asyncio.run(_paired_trials(empty_url, generate_first=True))
+    assert before and all("loa_ci" in row[2] for row in before)
+
+    downgrade(empty_url, "0011")
+    old = asyncio.run(_paired_trials(empty_url, generate_first=False))
+    for _id, _paired, statistics, _equivalent in old:
+        assert not {"loa_ci", "proportional_bias", "constant_bias", "notes"} & set(statistics)
+        assert statistics["passing_bablok"] is None or (
+            "linearity" not in statistics["passing_bablok"]
+        )
+
+    upgrade(empty_url)
+    after = asyncio.run(_paired_trials(empty_url, generate_first=False))
+    assert after == before
+    for _id, paired, statistics, equivalent in after[:10]:
+        expected = compare_methods(paired["candidate"], paired["reference"], paired["margin"])
+        assert statistics == expected.as_dict()
+        assert bool(equivalent) is expected.tost.equivalent  # SQLite answers 1 for true

@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from instcat.substitution.passing_bablok import PairwiseSlopes, _inversions
-from instcat.substitution.statistics import (
+from instcat.stats import (
+    PairwiseSlopes,
     StatisticsError,
     bland_altman,
     compare_methods,
     paired_tost,
     passing_bablok,
 )
+from instcat.stats.inversions import inversions as _inversions
 
 # -- reference data -------------------------------------------------------------------
 
@@ -523,9 +524,20 @@ def test_as_dict_is_the_contract_statistics_block() -> None:
     x, y, *_ = MCR_CASES["TD41"]
     result = compare_methods(candidate=y, reference=x, margin=5.0)
     block = result.as_dict()
-    assert list(block) == ["n", "bias", "bias_ci", "sd", "loa", "tost", "passing_bablok"]
+    assert list(block) == [
+        "n", "bias", "bias_ci", "sd", "loa", "loa_ci", "tost", "passing_bablok",
+        "proportional_bias", "constant_bias", "notes",
+    ]  # fmt: skip
     assert list(block["tost"]) == ["margin", "p_value", "equivalent"]
-    assert list(block["passing_bablok"]) == ["slope", "slope_ci", "intercept", "intercept_ci"]
+    assert list(block["passing_bablok"]) == [
+        "slope", "slope_ci", "intercept", "intercept_ci", "linearity",
+    ]  # fmt: skip
+    assert list(block["passing_bablok"]["linearity"]) == ["cusum_max", "critical", "linear"]
+    assert list(block["loa_ci"]) == ["lower", "upper"]
+    assert all(len(block["loa_ci"][k]) == 2 for k in ("lower", "upper"))
+    assert isinstance(block["proportional_bias"], bool)
+    assert isinstance(block["constant_bias"], bool)
+    assert block["notes"] == []  # 50 pairs: not few, and the regression is defined
     assert block["n"] == 50 and isinstance(block["n"], int)
     assert isinstance(block["tost"]["equivalent"], bool)
     assert all(len(block[k]) == 2 for k in ("bias_ci", "loa"))

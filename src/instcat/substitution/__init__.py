@@ -1,1 +1,1 @@
-"""Import substitution: alternatives, substitution lists and split-sample statistics."""
+"""Import substitution: alternatives and substitution lists (trial statistics: instcat.stats)."""

@@ -18,6 +18,7 @@ from instcat.errors import Forbidden, InvalidInput
 from instcat.models import Product, Trial, TrialCheck, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
+from instcat.trials.rules import check_dates, check_reference
 from instcat.trials.schemas import CheckRead, SiteRead, TrialCreate, TrialRead
 from instcat.trials.stats import paired_columns
 
@@ -28,7 +29,13 @@ _VENDORS = Vendor.__table__  # type: ignore[attr-defined]
 # The product and its reference with their owner, in one statement built once (on the
 # tables: the ORM's per-statement work is not needed for a few columns).
 _PRODUCTS_WITH_OWNER = (
-    select(_PRODUCTS.c.id, _PRODUCTS.c.vendor_id, _PRODUCTS.c.category_id, _VENDORS.c.slug)
+    select(
+        _PRODUCTS.c.id,
+        _PRODUCTS.c.vendor_id,
+        _PRODUCTS.c.category_id,
+        _VENDORS.c.slug,
+        _VENDORS.c.country,
+    )
     .select_from(_PRODUCTS.join(_VENDORS, _VENDORS.c.id == _PRODUCTS.c.vendor_id))
     .where(_PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
 )
@@ -45,7 +52,8 @@ class PreparedTrial:
 
 
 def prepare(data: TrialCreate) -> PreparedTrial:
-    """Statistics of the paired values and the result of each check (no database needed)."""
+    """Dates checked, statistics of the paired values, the result of each check (no database)."""
+    check_dates(data.started_on, data.ended_on)
     checks = [
         {
             "position": position,
@@ -80,18 +88,6 @@ async def _owner_slug(session: AsyncSession, actor: Actor, data: TrialCreate) ->
     if reference_id is not None:
         check_reference(product, found.get(reference_id), reference_id)
     return product.vendor_id, product.slug
-
-
-def check_reference(product: Any, reference: Any, reference_id: int) -> None:
-    """The reference (None: not found) must exist, differ from the product, share its category."""
-    if reference is None:
-        raise InvalidInput.field("reference_product_id", f"unknown product {reference_id}")
-    if reference.id == product.id:
-        raise InvalidInput.field("reference_product_id", "a product cannot be its own reference")
-    if reference.category_id != product.category_id:
-        raise InvalidInput.field(
-            "reference_product_id", "the reference must be in the product's category"
-        )
 
 
 async def insert_trial(session: AsyncSession, actor: Actor, prepared: PreparedTrial) -> TrialRead:

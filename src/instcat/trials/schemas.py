@@ -59,11 +59,6 @@ class PairedIn(Strict):
         return self
 
 
-def _dates_in_order(started: date | None, ended: date | None) -> None:
-    if started is not None and ended is not None and ended < started:
-        raise ValueError("ended_on must not be before started_on")
-
-
 class TrialFields(Strict):
     """Fields a vendor fills in; shared by create and update."""
 
@@ -88,19 +83,13 @@ class TrialCreate(TrialFields):
     checks: list[CheckIn] = Field(default_factory=list, max_length=MAX_CHECKS)
     illustrative: bool = False
 
-    @model_validator(mode="after")
-    def _order(self) -> "TrialCreate":
-        _dates_in_order(self.started_on, self.ended_on)
-        return self
-
 
 class TrialUpdate(TrialFields):
-    """Fields to change; `checks` and `paired`, when given, replace what was there."""
+    """Fields to change; `checks` and `paired`, when given, replace what was there.
 
-    @model_validator(mode="after")
-    def _order(self) -> "TrialUpdate":
-        _dates_in_order(self.started_on, self.ended_on)
-        return self
+    Dates and the reference are checked against the stored trial by the service
+    (trials/rules.py), so that each error names its field.
+    """
 
 
 class ReviewIn(Strict):

@@ -14,7 +14,7 @@ from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
-from instcat.trials.creating import check_reference, insert_trial, prepare
+from instcat.trials.creating import insert_trial, prepare
 from instcat.trials.reads import (
     EDITABLE_STATUSES,
     PUBLIC_STATUSES,
@@ -22,9 +22,9 @@ from instcat.trials.reads import (
     full_read,
     summary_read,
 )
+from instcat.trials.rules import check_dates, check_reference
 from instcat.trials.schemas import (
     CheckIn,
-    PairedIn,
     ReviewIn,
     TrialCreate,
     TrialRead,
@@ -119,11 +119,17 @@ class TrialService:
         return await run_idempotent(self.db, actor, "POST /trials", idempotency_key, digest, work)
 
     async def _check_reference(
-        self, session: AsyncSession, product: Product, reference_id: int | None
+        self, session: AsyncSession, product_id: int, reference_id: int | None
     ) -> None:
         if reference_id is None:
             return
-        check_reference(product, await session.get(Product, reference_id), reference_id)
+        rows = await session.execute(
+            select(Product.id, Product.category_id, Vendor.country)
+            .join(Vendor, Vendor.id == Product.vendor_id)
+            .where(Product.id.in_((product_id, reference_id)))
+        )
+        found = {row.id: row for row in rows}
+        check_reference(found[product_id], found.get(reference_id), reference_id)
 
     async def update(
         self, actor: Actor, trial_id: int, data: TrialUpdate, if_match: str | None
@@ -134,32 +140,27 @@ class TrialService:
         for field in ("site", "started_on", "ended_on", "checks", "illustrative"):
             if field in changes and changes[field] is None:
                 raise InvalidInput.field(field, "may not be null")
+        # Computed before the write transaction opens (and a 400 before anything is read).
+        paired = paired_columns(data.paired) if "paired" in changes else None
         async with self.db.write() as session:
             trial = await self._owned(session, actor, trial_id)
             check_if_match(if_match, trial.row_version)
             if trial.status not in EDITABLE_STATUSES:
                 raise Conflict(f"A trial that is {trial.status} cannot be edited.")
-            started = data.started_on or trial.started_on
-            ended = data.ended_on or trial.ended_on
-            if ended < started:
-                raise InvalidInput.field("ended_on", "must not be before started_on")
+            check_dates(
+                data.started_on or trial.started_on,
+                data.ended_on or trial.ended_on,
+                ended_changed="ended_on" in changes,
+            )
             if "reference_product_id" in changes:
-                product = await session.get(Product, trial.product_id)
-                await self._check_reference(session, product, data.reference_product_id)  # type: ignore[arg-type]
+                await self._check_reference(session, trial.product_id, data.reference_product_id)
             values: dict[str, Any] = {
                 k: v for k, v in changes.items() if k not in ("site", "checks", "paired")
             }
             if data.site is not None:
                 values.update(_site_columns(data))
-            if "paired" in changes:
-                shadow = Trial()  # type: ignore[call-arg]
-                _set_paired(shadow, data.paired)
-                values.update(
-                    paired=shadow.paired,
-                    statistics=shadow.statistics,
-                    has_paired=shadow.has_paired,
-                    equivalent=shadow.equivalent,
-                )
+            if paired is not None:
+                values.update(paired)
             await self._bump(session, trial, values, EDITABLE_STATUSES, if_match)
             if data.checks is not None:
                 await _replace_checks(session, trial, data.checks)
@@ -297,11 +298,6 @@ def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
     if site is None:
         return {}
     return {"site_institution": site.institution, "site_lab": site.lab, "site_city": site.city}
-
-
-def _set_paired(trial: Trial, paired: PairedIn | None) -> None:
-    for column, value in paired_columns(paired).items():
-        setattr(trial, column, value)
 
 
 async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:

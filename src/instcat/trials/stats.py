@@ -2,21 +2,28 @@
 
 from typing import Any
 
+from instcat.errors import InvalidInput
 from instcat.trials.schemas import PairedIn
 
 
-def paired_statistics(paired: PairedIn) -> dict[str, Any] | None:
-    """Method-comparison statistics of the paired results (None when they cannot be computed)."""
-    from instcat.substitution.statistics import StatisticsError, compare_methods
+def paired_statistics(paired: PairedIn) -> dict[str, Any]:
+    """Method-comparison statistics of the paired results.
+
+    Values the statistics cannot be computed from (their differences, SD or an interval
+    would overflow or underflow) are a 400 naming `paired`: only finite statistics are
+    stored. Parts that are merely undefined for the data are nulls explained in `notes`.
+    """
+    # Imported here: scipy is only loaded once a trial with paired results needs it.
+    from instcat.stats import StatisticsError, compare_methods
 
     try:
         return compare_methods(paired.candidate, paired.reference, paired.margin).as_dict()
-    except StatisticsError:
-        return None
+    except StatisticsError as refused:
+        raise InvalidInput.field("paired", str(refused)) from None
 
 
 def equivalent_of(statistics: dict[str, Any] | None) -> bool | None:
-    """The TOST verdict in stored statistics (None when they could not be computed)."""
+    """The TOST verdict in stored statistics (None when there are none)."""
     if not statistics:
         return None
     return bool(statistics.get("tost", {}).get("equivalent"))

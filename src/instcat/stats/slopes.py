@@ -30,92 +30,15 @@ decided in exact arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+
+from instcat.stats.inversions import inversions, pairs_in_runs, sample_inversions
 
 _SAMPLE_SEED = 1983  # the year of Passing & Bablok; fixed so running times repeat
 _MAX_PROBES = 400  # guards; a typical selection needs about ten probes in one round
 _MAX_ROUNDS = 20
-
-
-def _pairs_in_runs(starts_run: np.ndarray) -> int:
-    """Pairs within runs: Σ C(len, 2) over runs, given a flag set where a run starts."""
-    starts = np.flatnonzero(starts_run)
-    lengths = np.diff(np.append(starts, starts_run.size))
-    return int((lengths * (lengths - 1) // 2).sum())
-
-
-def _inversion_levels(
-    seq: np.ndarray,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """The inverted pairs of a permutation `seq` of 0..n−1, one bit level at a time.
-
-    Bits of the values are examined from the highest: at bit b, values sharing
-    the bits above b form a group (kept in position order), and each pair
-    k < l with seq[k] > seq[l] is met exactly once, at the highest bit where the
-    two values differ — as a 1 before a 0 in the same group.  Each level is one
-    stable (radix) sort of small integers plus a few cumulative sums, and yields
-    (order, bit, ones_base, ones_before): positions in group order, their bit,
-    the number of ones before each one's group, and the ones before it in its
-    group.  A 0 at index i is inverted with the ones_before[i] ones that follow
-    the first ones_base[i] ones of the level.
-    """
-    n = seq.size
-    seq = seq.astype(np.uint16 if n <= 1 << 16 else np.uint32)
-    for b in range(max(1, int(n - 1).bit_length()) - 1, -1, -1):
-        high = seq >> (b + 1)
-        order = np.argsort(high, kind="stable")
-        vals = seq[order]
-        bit = ((vals >> b) & 1).astype(np.int64)
-        sizes = np.bincount(high, minlength=1)
-        start = (np.cumsum(sizes) - sizes)[vals >> (b + 1)]  # first index of each group
-        ones_excl = np.cumsum(bit) - bit
-        yield order, bit, ones_excl[start], ones_excl - ones_excl[start]
-
-
-def _inversions(seq: np.ndarray, collect: bool = False) -> tuple[int, np.ndarray, np.ndarray]:
-    """Count (and optionally list, as (earlier, later) positions) the inverted pairs."""
-    total = 0
-    firsts: list[np.ndarray] = []
-    seconds: list[np.ndarray] = []
-    for order, bit, ones_base, ones_before in _inversion_levels(seq):
-        total += int(ones_before.sum() - np.dot(bit, ones_before))
-        if collect:
-            later = np.flatnonzero((bit == 0) & (ones_before > 0))
-            reps = ones_before[later]
-            if reps.size:
-                offsets = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-                ones = order[np.flatnonzero(bit)]
-                firsts.append(ones[np.repeat(ones_base[later], reps) + offsets])
-                seconds.append(np.repeat(order[later], reps))
-    if collect and firsts:
-        return total, np.concatenate(firsts), np.concatenate(seconds)
-    empty = np.empty(0, dtype=np.intp)
-    return total, empty, empty
-
-
-def _sample_inversions(
-    seq: np.ndarray, size: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """`size` inverted pairs of `seq`, drawn uniformly with replacement (earlier, later)."""
-    weights, orders, bases, ones = [], [], [], []
-    found = 0
-    for order, bit, ones_base, ones_before in _inversion_levels(seq):
-        weights.append(ones_before * (1 - bit))  # pairs in which each 0 is the later one
-        orders.append(order)
-        bases.append(ones_base + found)
-        ones.append(order[np.flatnonzero(bit)])
-        found += ones[-1].size
-    weight = np.concatenate(weights)
-    cumulative = np.cumsum(weight)
-    if cumulative.size == 0 or cumulative[-1] == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty
-    draws = rng.integers(0, cumulative[-1], size=size)
-    at = np.searchsorted(cumulative, draws, side="right")  # level and index, flattened
-    nth = draws - (cumulative[at] - weight[at])
-    return np.concatenate(ones)[np.concatenate(bases)[at] + nth], np.concatenate(orders)[at]
 
 
 class PairwiseSlopes:
@@ -167,10 +90,10 @@ class PairwiseSlopes:
         starts = np.flatnonzero(new_x)
         sizes = np.diff(np.append(starts, n))
         self._group_end = np.repeat(starts + sizes, sizes)
-        self._within = _pairs_in_runs(new_x)  # pairs sharing an x value
+        self._within = pairs_in_runs(new_x)  # pairs sharing an x value
         new_point = new_x.copy()
         new_point[1:] |= y[1:] != y[:-1]
-        self.ignored = _pairs_in_runs(new_point)
+        self.ignored = pairs_in_runs(new_point)
         self.vertical = self._within - self.ignored
         self.finite = n * (n - 1) // 2 - self._within
         # Tie-breaking orders for equal u (see _ranks).
@@ -203,7 +126,7 @@ class PairwiseSlopes:
     def _count_keys(self, keys: tuple[np.ndarray, ...]) -> tuple[int, int]:
         """(#finite slopes ≤ t, #finite slopes < t) for the threshold behind `keys`."""
         ranks = self._ranks(keys, strict=False)
-        at_most = _inversions(ranks)[0] - self._within
+        at_most = inversions(ranks)[0] - self._within
         # "< t" leaves out the pairs with equal u across different x: all pairs
         # with equal u, less those within an x group (adjacent there, as u is
         # monotone in y for a fixed x).
@@ -217,7 +140,7 @@ class PairwiseSlopes:
             equal_along &= key[1:] == key[:-1]
         run_sorted = np.concatenate(([True], ~equal_sorted))
         run_along = np.concatenate(([True], ~equal_along | self._new_x[1:]))
-        equal_across_x = _pairs_in_runs(run_sorted) - _pairs_in_runs(run_along)
+        equal_across_x = pairs_in_runs(run_sorted) - pairs_in_runs(run_along)
         return at_most, at_most - equal_across_x
 
     def _count_minus_one(self) -> tuple[int, int]:
@@ -250,7 +173,8 @@ class PairwiseSlopes:
         return p, q
 
     def _slopes(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        return (self._y[q] - self._y[p]) / (self._x[q] - self._x[p])
+        slopes: np.ndarray = (self._y[q] - self._y[p]) / (self._x[q] - self._x[p])
+        return slopes
 
     def _bracket_order(
         self, lo: tuple[float, float], hi: tuple[float, float]
@@ -274,7 +198,7 @@ class PairwiseSlopes:
         taken out of the count below and put into the listing, so ranks stay exact.
         """
         seq, at_lo = self._bracket_order(lo, hi)
-        _, first, second = _inversions(seq, collect=True)
+        _, first, second = inversions(seq, collect=True)
         a, b = at_lo[first], at_lo[second]
         cross = self._gid[a] != self._gid[b]
         a, b = a[cross], b[cross]
@@ -324,7 +248,7 @@ class PairwiseSlopes:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A uniform random sample of the slopes strictly between two thresholds."""
         seq, at_lo = self._bracket_order(lo, hi)
-        first, second = _sample_inversions(seq, self._sample_size, self._rng)
+        first, second = sample_inversions(seq, self._sample_size, self._rng)
         a, b = at_lo[first], at_lo[second]
         return self._sorted_sample(np.minimum(a, b), np.maximum(a, b))
 
