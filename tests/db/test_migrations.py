@@ -183,7 +183,7 @@ def test_lists_share_vendors_and_categories_and_downgrade_to_whole_entries(
     assert again == entries
 
 
-# Trials stored before 0012 lack the EP09 fields of their statistics; 0012 recomputes them.
+# Trials stored before 0013 lack the EP09 fields of their statistics; 0013 recomputes them.
 async def _paired_trials(url: str, generate_first: bool) -> list[tuple[int, Any, Any, Any]]:
     db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
     try:
@@ -209,7 +209,7 @@ def test_old_trial_statistics_are_recomputed_with_the_ep09_fields(empty_url: str
     before = asyncio.run(_paired_trials(empty_url, generate_first=True))
     assert before and all("loa_ci" in row[2] for row in before)
 
-    downgrade(empty_url, "0011")
+    downgrade(empty_url, "0012")
     old = asyncio.run(_paired_trials(empty_url, generate_first=False))
     for _id, _paired, statistics, _equivalent in old:
         assert not {"loa_ci", "proportional_bias", "constant_bias", "notes"} & set(statistics)
