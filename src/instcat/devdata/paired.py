@@ -44,7 +44,7 @@ def paired_values(seed: int, plan: PairedPlan) -> PairedIn:
 
 def paired_block(seed: int, plans: list[PairedPlan]) -> list[PairedResult]:
     """The stored `paired` object and `statistics` (as the trial service computes them)."""
-    results = []
+    results: list[PairedResult] = []
     for plan in plans:
         paired = paired_values(seed, plan)
         results.append((paired.model_dump(), paired_statistics(paired)))
