@@ -16,10 +16,10 @@ from instcat.config import Settings
 from instcat.db import Database
 from instcat.devdata import generate
 from instcat.models import Category, Product
-from instcat.substitution.alternatives import answer_for, references
-from instcat.substitution.evidence import load_evidence
 from instcat.substitution.service import AlternativesService, Window
 from tests.conftest import SEED_DIR
+from tests.reference.alternatives import answer_for, references
+from tests.reference.evidence import load_evidence
 
 EVERYTHING = Window(limit=200, offset=0, excluded_limit=200, excluded_offset=0)
 

@@ -17,14 +17,14 @@ from instcat.db import Database
 from instcat.devdata import generate
 from instcat.models import Category, Product, SubstitutionList
 from instcat.substitution import pipeline, storage
-from instcat.substitution.alternatives import candidates_of, references
-from instcat.substitution.build import build_entries
-from instcat.substitution.evidence import load_evidence
 from instcat.substitution.grading import Shortfall, grade, months_before
 from instcat.substitution.lists import ListService
 from instcat.substitution.matrix import STATUS_NAMES, UNKNOWN, gaps_of, grade_matrix
 from instcat.substitution.schemas import ListCriteria
 from tests.conftest import SEED_DIR
+from tests.reference.alternatives import candidates_of, references
+from tests.reference.build import build_entries
+from tests.reference.evidence import load_evidence
 
 TODAY = date(2026, 11, 29)
 

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from instcat.catalogue.schemas import ProductRead
-from instcat.substitution.evidence import CategoryEvidence, is_domestic
 from instcat.substitution.grading import GRADE_RANK, Verdict, grade
 from instcat.substitution.schemas import (
     Candidate,
@@ -13,6 +12,7 @@ from instcat.substitution.schemas import (
     SpecComparisonRead,
     TrialRef,
 )
+from tests.reference.evidence import CategoryEvidence, is_domestic
 
 
 @dataclass(frozen=True, slots=True)

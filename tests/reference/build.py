@@ -1,8 +1,6 @@
 """Turning graded evidence into list entries under a list's criteria (no I/O)."""
 
 from instcat.catalogue.schemas import ProductRead
-from instcat.substitution.alternatives import candidates_of, references, service_of
-from instcat.substitution.evidence import CategoryEvidence
 from instcat.substitution.grading import (
     GRADE_RANK,
     best_grade,
@@ -18,6 +16,8 @@ from instcat.substitution.schemas import (
     SpecComparisonRead,
     TrialRef,
 )
+from tests.reference.alternatives import candidates_of, references, service_of
+from tests.reference.evidence import CategoryEvidence
 
 
 def _passes_thresholds(

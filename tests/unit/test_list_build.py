@@ -10,10 +10,10 @@ from instcat.catalogue.specs import SpecDef
 from instcat.config import Settings
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summarise
-from instcat.substitution.build import build_entries, entries_for_category
-from instcat.substitution.evidence import CategoryEvidence
 from instcat.substitution.grading import TrialEvidence
 from instcat.substitution.schemas import ListCriteria
+from tests.reference.build import build_entries, entries_for_category
+from tests.reference.evidence import CategoryEvidence
 
 DEFINITIONS = [
     SpecDef("max_pressure_bar", "number", "higher_better", critical=True, unit="bar"),
