@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from instcat.auth import SYSTEM
 from instcat.catalogue.categories import CategoryService
+from instcat.catalogue.market import MarketFigureService
 from instcat.catalogue.products import ProductService
 from instcat.catalogue.schemas import (
     CategoryCreate,
@@ -54,6 +55,7 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
     """Create every bundled record that is not there yet; returns counts of what was created."""
     created: Counter[str] = Counter()
     categories = CategoryService(db)
+    figures = MarketFigureService(db)
     vendors = VendorService(db)
     products = ProductService(db)
 
@@ -73,7 +75,7 @@ async def seed(db: Database, directory: Path) -> Counter[str]:
         if not await _exists(
             db, select(col(MarketFigure.id)).where(col(MarketFigure.ref) == data.ref)
         ):
-            await categories.create_figure(SYSTEM, data)
+            await figures.create_figure(SYSTEM, data)
             created["market_figures"] += 1
 
     for record in _read(directory, "vendors.json"):

@@ -1,4 +1,4 @@
-"""Categories, their spec definitions, and market figures."""
+"""Categories and their spec definitions (market figures: `market`)."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from instcat.auth import Actor
-from instcat.catalogue.detail import NEWEST_FIRST, category_detail
+from instcat.catalogue.detail import category_detail
 from instcat.catalogue.lookup import (
     as_spec_reads,
     category_by_code,
@@ -19,47 +19,19 @@ from instcat.catalogue.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryUpdate,
-    MarketFigureCreate,
-    MarketFigureRead,
-    SourceRead,
     SpecDefinitionIn,
 )
 from instcat.catalogue.search import encode_json
 from instcat.common import Page, audit
 from instcat.db import Database
 from instcat.errors import Conflict, InvalidInput
-from instcat.models import Category, MarketFigure, Product, ProductSpecValue, SpecDefinition
+from instcat.models import Category, Product, ProductSpecValue, SpecDefinition
 from instcat.models.base import utcnow
 from instcat.text import like_pattern, query_forms, search_text
 
 
 def category_search_text(category: Category) -> str:
     return search_text([category.code, category.name_zh, category.name_en, *category.aliases])
-
-
-def figure_read(figure: MarketFigure, code: str | None) -> MarketFigureRead:
-    return MarketFigureRead(
-        id=figure.id or 0,
-        ref=figure.ref,
-        category=code,
-        scope=figure.scope,
-        year=figure.year,
-        metric=figure.metric,
-        value=figure.value,
-        value_low=figure.value_low,
-        value_high=figure.value_high,
-        unit=figure.unit,
-        basis=figure.basis,
-        note=figure.note,
-        source=SourceRead(
-            publication=figure.source_publication,
-            title=figure.source_title,
-            date=figure.source_date,
-            quote=figure.source_quote,
-            url=figure.source_url,
-        ),
-        created_at=figure.created_at,
-    )
 
 
 class CategoryService:
@@ -142,24 +114,6 @@ class CategoryService:
                 return encode_json(await category_detail(connection, code))
 
         return await self.db.answer(("category-detail", code), compute)
-
-    async def market_series(self, code: str, limit: int, offset: int) -> Page[MarketFigureRead]:
-        """Every market figure of a category, newest year first."""
-        async with self.db.read() as session:
-            category = await category_by_code(session, code)
-            where = col(MarketFigure.category_id) == category.id
-            total = (await session.execute(select(func.count()).where(where))).scalar_one()
-            rows = (
-                await session.execute(
-                    select(MarketFigure)
-                    .where(where)
-                    .order_by(*NEWEST_FIRST)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).scalars()
-            items = [figure_read(f, code) for f in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
 
     async def _parent_id(
         self, session: AsyncSession, code: str | None, own_id: int | None
@@ -267,45 +221,6 @@ class CategoryService:
                 existing.position = position
                 session.add(existing)
         await session.flush()
-
-    async def create_figure(self, actor: Actor, data: MarketFigureCreate) -> MarketFigureRead:
-        """Add a market figure to the series (figures are never overwritten)."""
-        actor.require("admin")
-        async with self.db.write() as session:
-            category_id = None
-            if data.category is not None:
-                category_id = (await category_by_code(session, data.category)).id
-            if data.ref is not None:
-                taken = await session.execute(
-                    select(col(MarketFigure.id)).where(col(MarketFigure.ref) == data.ref)
-                )
-                if taken.first():
-                    raise Conflict(f"A market figure with ref {data.ref!r} already exists.")
-            figure = MarketFigure(
-                ref=data.ref,
-                category_id=category_id,
-                scope=data.scope,
-                year=data.year,
-                metric=data.metric,
-                value=data.value,
-                value_low=data.value_low,
-                value_high=data.value_high,
-                unit=data.unit,
-                basis=data.basis,
-                note=data.note,
-                source_publication=data.source.publication,
-                source_title=data.source.title,
-                source_date=data.source.date,
-                source_quote=data.source.quote,
-                source_url=data.source.url,
-                created_by=actor.id,
-            )
-            session.add(figure)
-            await session.flush()
-            await audit(
-                session, actor, "create", "market_figure", figure.id, {"metric": data.metric}
-            )
-            return figure_read(figure, data.category)
 
 
 def _products_of(category_id: int) -> Select[int | None]:

@@ -8,6 +8,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.catalogue.categories import CategoryService
+from instcat.catalogue.market import MarketFigureService
 from instcat.catalogue.products import ProductService
 from instcat.catalogue.schemas import (
     CategoryCreate,
@@ -51,7 +52,10 @@ def _with_etag(read: _Read, status_code: int = 200) -> Response[_Read]:
 class CategoryController(Controller):
     path = "/categories"
     tags = ["categories"]
-    dependencies = {"categories": provide_service(CategoryService)}
+    dependencies = {
+        "categories": provide_service(CategoryService),
+        "figures": provide_service(MarketFigureService),
+    }
 
     @get("/", responses=problem_responses())
     async def list_categories(
@@ -77,13 +81,13 @@ class CategoryController(Controller):
     @get("/{code:str}/market", responses=problem_responses(404))
     async def get_category_market(
         self,
-        categories: NamedDependency[CategoryService],
+        figures: NamedDependency[MarketFigureService],
         code: CodePath,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
     ) -> Page[MarketFigureRead]:
         """The whole series of market figures of a category, newest year first."""
-        return await categories.market_series(code, limit, offset)
+        return await figures.market_series(code, limit, offset)
 
     @post(
         "/",
@@ -120,7 +124,7 @@ class CategoryController(Controller):
 class MarketFigureController(Controller):
     path = "/market-figures"
     tags = ["market figures"]
-    dependencies = {"categories": provide_service(CategoryService)}
+    dependencies = {"figures": provide_service(MarketFigureService)}
 
     @post(
         "/",
@@ -130,12 +134,12 @@ class MarketFigureController(Controller):
     )
     async def create_market_figure(
         self,
-        categories: NamedDependency[CategoryService],
+        figures: NamedDependency[MarketFigureService],
         actor: NamedDependency[Actor],
         data: JSONBody[MarketFigureCreate],
     ) -> MarketFigureRead:
         """Add a market figure with its source (admin). Figures are kept as a series."""
-        return await categories.create_figure(actor, data)
+        return await figures.create_figure(actor, data)
 
 
 class VendorController(Controller):
