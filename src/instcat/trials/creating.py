@@ -16,16 +16,16 @@ from instcat.auth import Actor
 from instcat.common import audit
 from instcat.errors import Forbidden, InvalidInput
 from instcat.models import Product, Trial, TrialCheck, Vendor
-from instcat.models.base import utcnow
+from instcat.models.base import table_of, utcnow
 from instcat.trials.checks import check_passed
 from instcat.trials.rules import check_dates, check_reference
 from instcat.trials.schemas import CheckRead, SiteRead, TrialCreate, TrialRead
 from instcat.trials.stats import paired_columns
 
-_TRIALS = Trial.__table__  # type: ignore[attr-defined]
-_CHECKS = TrialCheck.__table__  # type: ignore[attr-defined]
-_PRODUCTS = Product.__table__  # type: ignore[attr-defined]
-_VENDORS = Vendor.__table__  # type: ignore[attr-defined]
+_TRIALS = table_of(Trial)
+_CHECKS = table_of(TrialCheck)
+_PRODUCTS = table_of(Product)
+_VENDORS = table_of(Vendor)
 # The product and its reference with their owner, in one statement built once (on the
 # tables: the ORM's per-statement work is not needed for a few columns).
 _PRODUCTS_WITH_OWNER = (

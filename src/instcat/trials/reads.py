@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.models import Trial, TrialCheck, TrialReview, User, Vendor
@@ -63,21 +64,21 @@ async def full_read(session: AsyncSession, trial: Trial) -> TrialRead:
         (
             await session.execute(
                 select(TrialCheck)
-                .where(TrialCheck.trial_id == trial.id)
-                .order_by(TrialCheck.position)
+                .where(col(TrialCheck.trial_id) == trial.id)
+                .order_by(col(TrialCheck.position))
             )
         )
         .scalars()
         .all()
     )
     reviews = await session.execute(
-        select(TrialReview, User.name)
-        .outerjoin(User, User.id == TrialReview.reviewer_id)
-        .where(TrialReview.trial_id == trial.id)
-        .order_by(TrialReview.at, TrialReview.id)
+        select(TrialReview, col(User.name))
+        .outerjoin(User, col(User.id) == col(TrialReview.reviewer_id))
+        .where(col(TrialReview.trial_id) == trial.id)
+        .order_by(col(TrialReview.at), col(TrialReview.id))
     )
     vendor_slug = (
-        await session.execute(select(Vendor.slug).where(Vendor.id == trial.vendor_id))
+        await session.execute(select(col(Vendor.slug)).where(col(Vendor.id) == trial.vendor_id))
     ).scalar_one()
     review_reads = [
         ReviewRead(

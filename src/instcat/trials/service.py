@@ -1,14 +1,15 @@
 """Trial reports: create, edit, submit, review, amend — each one transaction with its audit."""
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.common import Page, audit, check_if_match, lost_race
-from instcat.db import Database
+from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
@@ -54,33 +55,42 @@ class TrialService:
     ) -> Page[TrialSummary]:
         """Trials the caller may see: public accepted ones, a vendor's own, all for staff."""
         query = (
-            select(Trial, Vendor.slug)
-            .join(Vendor, Vendor.id == Trial.vendor_id)
-            .options(defer(Trial.paired, raiseload=True), defer(Trial.statistics, raiseload=True))
+            select(Trial, col(Vendor.slug))
+            .join(Vendor, col(Vendor.id) == col(Trial.vendor_id))
+            .options(
+                # Both are plain attributes to the type checker; they are mapped columns.
+                defer(cast(QueryableAttribute[Any], Trial.paired), raiseload=True),
+                defer(cast(QueryableAttribute[Any], Trial.statistics), raiseload=True),
+            )
         )
         if not actor.is_staff:
-            visible = Trial.status.in_(PUBLIC_STATUSES)
+            visible: ColumnElement[bool] = col(Trial.status).in_(PUBLIC_STATUSES)
             if actor.role == "vendor" and actor.vendor_id is not None:
-                visible = or_(visible, Trial.vendor_id == actor.vendor_id)
+                visible = or_(visible, col(Trial.vendor_id) == actor.vendor_id)
             query = query.where(visible)
             if status is None and actor.role != "vendor":
-                query = query.where(Trial.status == "accepted")
+                query = query.where(col(Trial.status) == "accepted")
         if status is not None:
-            query = query.where(Trial.status == status)
+            query = query.where(col(Trial.status) == status)
         if product_id is not None:
             query = query.where(
-                or_(Trial.product_id == product_id, Trial.reference_product_id == product_id)
+                or_(
+                    col(Trial.product_id) == product_id,
+                    col(Trial.reference_product_id) == product_id,
+                )
             )
         if vendor is not None:
-            query = query.where(Vendor.slug == vendor)
+            query = query.where(col(Vendor.slug) == vendor)
         async with self.db.read() as session:
             total = (
                 await session.execute(
-                    select(func.count()).select_from(query.with_only_columns(Trial.id).subquery())
+                    select(func.count()).select_from(
+                        query.with_only_columns(col(Trial.id)).subquery()
+                    )
                 )
             ).scalar_one()
             rows = await session.execute(
-                query.order_by(Trial.id.desc()).limit(limit).offset(offset)
+                query.order_by(col(Trial.id).desc()).limit(limit).offset(offset)
             )
             items = [summary_read(trial, slug) for trial, slug in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
@@ -124,9 +134,9 @@ class TrialService:
         if reference_id is None:
             return
         rows = await session.execute(
-            select(Product.id, Product.category_id, Vendor.country)
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(Product.id.in_((product_id, reference_id)))
+            select(col(Product.id), col(Product.category_id), col(Vendor.country))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id).in_((product_id, reference_id)))
         )
         found = {row.id: row for row in rows}
         check_reference(found[product_id], found.get(reference_id), reference_id)
@@ -209,8 +219,10 @@ class TrialService:
             if status == "accepted" and trial.previous_id is not None:
                 await session.execute(
                     update(Trial)
-                    .where(Trial.id == trial.previous_id, Trial.status == "accepted")
-                    .values(status="superseded", row_version=Trial.row_version + 1, updated_at=now)
+                    .where(col(Trial.id) == trial.previous_id, col(Trial.status) == "accepted")
+                    .values(
+                        status="superseded", row_version=col(Trial.row_version) + 1, updated_at=now
+                    )
                 )
             await audit(session, actor, data.decision, "trial", trial_id, {"status": status})
             return await self._reload(session, trial_id)
@@ -225,8 +237,9 @@ class TrialService:
                     f"Only the accepted version can be amended; this one is {old.status}."
                 )
             open_amendment = await session.execute(
-                select(Trial.id).where(
-                    Trial.previous_id == trial_id, Trial.status.notin_(("rejected", "superseded"))
+                select(col(Trial.id)).where(
+                    col(Trial.previous_id) == trial_id,
+                    col(Trial.status).notin_(("rejected", "superseded")),
                 )
             )
             if (found := open_amendment.scalar()) is not None:
@@ -254,7 +267,9 @@ class TrialService:
             session.add(new)
             await session.flush()
             old_checks = (
-                await session.execute(select(TrialCheck).where(TrialCheck.trial_id == trial_id))
+                await session.execute(
+                    select(TrialCheck).where(col(TrialCheck.trial_id) == trial_id)
+                )
             ).scalars()
             for check in old_checks:
                 data = check.model_dump(exclude={"id", "trial_id"})
@@ -273,16 +288,17 @@ class TrialService:
     ) -> None:
         # Conditional on the version and status read above: a concurrent change makes
         # this match no row, and the loser gets 409/412 with nothing written.
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(Trial)
             .where(
-                Trial.id == trial.id,
-                Trial.row_version == trial.row_version,
-                Trial.status.in_(allowed),
+                col(Trial.id) == trial.id,
+                col(Trial.row_version) == trial.row_version,
+                col(Trial.status).in_(allowed),
             )
-            .values(**values, row_version=trial.row_version + 1, updated_at=utcnow())
+            .values(**values, row_version=trial.row_version + 1, updated_at=utcnow()),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise lost_race("trial", if_match is not None)
 
     async def _reload(self, session: AsyncSession, trial_id: int) -> tuple[TrialRead, int]:
@@ -301,7 +317,7 @@ def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
 
 
 async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:
-    await session.execute(delete(TrialCheck).where(TrialCheck.trial_id == trial.id))
+    await session.execute(delete(TrialCheck).where(col(TrialCheck.trial_id) == trial.id))
     results = []
     for position, check in enumerate(checks):
         passed = check_passed(
