@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +19,14 @@ def can_see(actor: Actor, trial: Trial) -> bool:
     if actor.is_staff or trial.status in PUBLIC_STATUSES:
         return True
     return actor.role == "vendor" and actor.vendor_id == trial.vendor_id
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """can_see as a query condition, for a caller who is not staff."""
+    visible: ColumnElement[bool] = col(Trial.status).in_(PUBLIC_STATUSES)
+    if actor.role == "vendor" and actor.vendor_id is not None:
+        visible = or_(visible, col(Trial.vendor_id) == actor.vendor_id)
+    return visible
 
 
 def _site(trial: Trial) -> SiteRead:

@@ -2,7 +2,7 @@
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col
@@ -16,13 +16,7 @@ from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
 from instcat.trials.creating import insert_trial, prepare
-from instcat.trials.reads import (
-    EDITABLE_STATUSES,
-    PUBLIC_STATUSES,
-    can_see,
-    full_read,
-    summary_read,
-)
+from instcat.trials.reads import EDITABLE_STATUSES, can_see, full_read, summary_read, visible_to
 from instcat.trials.rules import check_dates, check_reference
 from instcat.trials.schemas import (
     CheckIn,
@@ -33,6 +27,7 @@ from instcat.trials.schemas import (
     TrialUpdate,
 )
 from instcat.trials.stats import paired_columns
+from instcat.trials.versions import start_amendment, supersede
 
 DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
 
@@ -64,10 +59,7 @@ class TrialService:
             )
         )
         if not actor.is_staff:
-            visible: ColumnElement[bool] = col(Trial.status).in_(PUBLIC_STATUSES)
-            if actor.role == "vendor" and actor.vendor_id is not None:
-                visible = or_(visible, col(Trial.vendor_id) == actor.vendor_id)
-            query = query.where(visible)
+            query = query.where(visible_to(actor))
             if status is None and actor.role != "vendor":
                 query = query.where(col(Trial.status) == "accepted")
         if status is not None:
@@ -217,13 +209,7 @@ class TrialService:
                 )
             )
             if status == "accepted" and trial.previous_id is not None:
-                await session.execute(
-                    update(Trial)
-                    .where(col(Trial.id) == trial.previous_id, col(Trial.status) == "accepted")
-                    .values(
-                        status="superseded", row_version=col(Trial.row_version) + 1, updated_at=now
-                    )
-                )
+                await supersede(session, trial.previous_id, now)
             await audit(session, actor, data.decision, "trial", trial_id, {"status": status})
             return await self._reload(session, trial_id)
 
@@ -236,47 +222,9 @@ class TrialService:
                 raise Conflict(
                     f"Only the accepted version can be amended; this one is {old.status}."
                 )
-            open_amendment = await session.execute(
-                select(col(Trial.id)).where(
-                    col(Trial.previous_id) == trial_id,
-                    col(Trial.status).notin_(("rejected", "superseded")),
-                )
-            )
-            if (found := open_amendment.scalar()) is not None:
-                raise Conflict(
-                    f"Trial {trial_id} already has an amendment in progress (id {found})."
-                )
-            copy = {
-                column: getattr(old, column)
-                for column in Trial.model_fields
-                if column
-                not in (
-                    "id",
-                    "status",
-                    "version",
-                    "previous_id",
-                    "row_version",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                    "submitted_at",
-                    "decided_at",
-                )
-            }
-            new = Trial(**copy, version=old.version + 1, previous_id=trial_id, created_by=actor.id)
-            session.add(new)
-            await session.flush()
-            old_checks = (
-                await session.execute(
-                    select(TrialCheck).where(col(TrialCheck.trial_id) == trial_id)
-                )
-            ).scalars()
-            for check in old_checks:
-                data = check.model_dump(exclude={"id", "trial_id"})
-                session.add(TrialCheck(**data, trial_id=new.id or 0))
-            await audit(session, actor, "amend", "trial", new.id, {"previous_id": trial_id})
-            await session.flush()
-            return await self._reload(session, new.id or 0)
+            new_id = await start_amendment(session, actor, old)
+            await audit(session, actor, "amend", "trial", new_id, {"previous_id": trial_id})
+            return await self._reload(session, new_id)
 
     async def _bump(
         self,
