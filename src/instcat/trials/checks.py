@@ -1,15 +1,6 @@
 """Metric checks: whether a candidate value meets its acceptance criterion (pure)."""
 
-from collections.abc import Sequence
-from typing import Protocol
-
-OPS = ("le", "ge", "abs_diff_le", "rel_diff_le_pct")
 NEEDS_REFERENCE = ("abs_diff_le", "rel_diff_le_pct")
-
-
-class CheckLike(Protocol):
-    candidate: float
-    reference: float | None
 
 
 def criterion_problem(op: str, reference: float | None) -> str | None:
@@ -37,8 +28,3 @@ def check_passed(op: str, value: float, candidate: float, reference: float | Non
             raise ValueError("rel_diff_le_pct cannot be computed against a reference of 0")
         return difference / abs(reference) * 100 <= value
     raise ValueError(f"unknown criterion {op!r}")
-
-
-def all_passed(results: Sequence[bool]) -> bool:
-    """True when every check passed (vacuously true for no checks)."""
-    return all(results)

@@ -16,16 +16,17 @@ from instcat.auth import Actor
 from instcat.common import audit
 from instcat.errors import Forbidden, InvalidInput
 from instcat.models import Product, Trial, TrialCheck, Vendor
-from instcat.models.base import utcnow
+from instcat.models.base import table_of, utcnow
 from instcat.trials.checks import check_passed
+from instcat.trials.reads import trial_read
 from instcat.trials.rules import check_dates, check_reference
-from instcat.trials.schemas import CheckRead, SiteRead, TrialCreate, TrialRead
+from instcat.trials.schemas import TrialCreate, TrialRead
 from instcat.trials.stats import paired_columns
 
-_TRIALS = Trial.__table__  # type: ignore[attr-defined]
-_CHECKS = TrialCheck.__table__  # type: ignore[attr-defined]
-_PRODUCTS = Product.__table__  # type: ignore[attr-defined]
-_VENDORS = Vendor.__table__  # type: ignore[attr-defined]
+_TRIALS = table_of(Trial)
+_CHECKS = table_of(TrialCheck)
+_PRODUCTS = table_of(Product)
+_VENDORS = table_of(Vendor)
 # The product and its reference with their owner, in one statement built once (on the
 # tables: the ORM's per-statement work is not needed for a few columns).
 _PRODUCTS_WITH_OWNER = (
@@ -127,39 +128,7 @@ async def insert_trial(session: AsyncSession, actor: Actor, prepared: PreparedTr
             insert(_CHECKS), [{**check, "trial_id": trial_id} for check in prepared.checks]
         )
     await audit(session, actor, "create", "trial", trial_id, {"product_id": data.product_id})
-    return TrialRead(
-        id=trial_id,
-        product_id=row["product_id"],
-        reference_product_id=row["reference_product_id"],
-        vendor=slug,
-        status="draft",
-        version=1,
-        previous_id=None,
-        site=SiteRead(institution=site.institution, lab=site.lab, city=site.city),
-        started_on=data.started_on,
-        ended_on=data.ended_on,
-        checks=[
-            CheckRead(
-                metric=c["metric"],
-                unit=c["unit"],
-                candidate=c["candidate"],
-                reference=c["reference"],
-                criterion={"op": c["criterion_op"], "value": c["criterion_value"]},
-                passed=c["passed"],
-            )
-            for c in prepared.checks
-        ],
-        all_checks_passed=row["all_checks_passed"],
-        paired=row["paired"],
-        statistics=row["statistics"],
-        uptime_pct=data.uptime_pct,
-        failures=data.failures,
-        service_response_hours=data.service_response_hours,
-        summary=data.summary,
-        illustrative=data.illustrative,
-        reviews=[],
-        created_at=now,
-        updated_at=now,
-        submitted_at=None,
-        decided_at=None,
-    )
+    # Built from the values just written: nothing needs reading back.
+    trial = Trial(**row, id=trial_id)
+    checks = [TrialCheck(**check, trial_id=trial_id) for check in prepared.checks]
+    return trial_read(trial, slug, checks, reviews=[])

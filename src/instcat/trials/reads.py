@@ -1,10 +1,10 @@
 """Building trial responses, and who may see which trial."""
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.models import Trial, TrialCheck, TrialReview, User, Vendor
@@ -21,11 +21,20 @@ def can_see(actor: Actor, trial: Trial) -> bool:
     return actor.role == "vendor" and actor.vendor_id == trial.vendor_id
 
 
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """can_see as a query condition, for a caller who is not staff."""
+    visible: ColumnElement[bool] = col(Trial.status).in_(PUBLIC_STATUSES)
+    if actor.role == "vendor" and actor.vendor_id is not None:
+        visible = or_(visible, col(Trial.vendor_id) == actor.vendor_id)
+    return visible
+
+
 def _site(trial: Trial) -> SiteRead:
     return SiteRead(institution=trial.site_institution, lab=trial.site_lab, city=trial.site_city)
 
 
 def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
+    """A trial as a list shows it."""
     return TrialSummary(
         id=trial.id or 0,
         product_id=trial.product_id,
@@ -37,16 +46,17 @@ def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
         site=_site(trial),
         started_on=trial.started_on,
         ended_on=trial.ended_on,
-        check_count=trial.check_count,
         all_checks_passed=trial.all_checks_passed,
-        has_paired=trial.has_paired,
-        equivalent=trial.equivalent,
         illustrative=trial.illustrative,
         updated_at=trial.updated_at,
+        check_count=trial.check_count,
+        has_paired=trial.has_paired,
+        equivalent=trial.equivalent,
     )
 
 
 def check_read(check: TrialCheck) -> CheckRead:
+    """One metric check with its criterion."""
     return CheckRead(
         metric=check.metric,
         unit=check.unit,
@@ -57,27 +67,58 @@ def check_read(check: TrialCheck) -> CheckRead:
     )
 
 
-async def full_read(session: AsyncSession, trial: Trial) -> TrialRead:
-    """The whole trial: checks, paired values and statistics, review history."""
-    checks: Sequence[TrialCheck] = (
-        (
-            await session.execute(
-                select(TrialCheck)
-                .where(TrialCheck.trial_id == trial.id)
-                .order_by(TrialCheck.position)
-            )
-        )
-        .scalars()
-        .all()
+def trial_read(
+    trial: Trial,
+    vendor_slug: str,
+    checks: Iterable[TrialCheck],
+    reviews: Iterable[ReviewRead],
+) -> TrialRead:
+    """The whole trial from its row, its checks in order and its review history."""
+    return TrialRead(
+        id=trial.id or 0,
+        product_id=trial.product_id,
+        reference_product_id=trial.reference_product_id,
+        vendor=vendor_slug,
+        status=trial.status,
+        version=trial.version,
+        previous_id=trial.previous_id,
+        site=_site(trial),
+        started_on=trial.started_on,
+        ended_on=trial.ended_on,
+        all_checks_passed=trial.all_checks_passed,
+        illustrative=trial.illustrative,
+        updated_at=trial.updated_at,
+        checks=[check_read(check) for check in checks],
+        paired=trial.paired,
+        statistics=trial.statistics,
+        uptime_pct=trial.uptime_pct,
+        failures=trial.failures,
+        service_response_hours=trial.service_response_hours,
+        summary=trial.summary,
+        reviews=list(reviews),
+        created_at=trial.created_at,
+        submitted_at=trial.submitted_at,
+        decided_at=trial.decided_at,
     )
+
+
+async def full_read(session: AsyncSession, trial: Trial) -> TrialRead:
+    """The whole trial as stored: checks, paired values and statistics, review history."""
+    checks = (
+        await session.execute(
+            select(TrialCheck)
+            .where(col(TrialCheck.trial_id) == trial.id)
+            .order_by(col(TrialCheck.position))
+        )
+    ).scalars()
     reviews = await session.execute(
-        select(TrialReview, User.name)
-        .outerjoin(User, User.id == TrialReview.reviewer_id)
-        .where(TrialReview.trial_id == trial.id)
-        .order_by(TrialReview.at, TrialReview.id)
+        select(TrialReview, col(User.name))
+        .outerjoin(User, col(User.id) == col(TrialReview.reviewer_id))
+        .where(col(TrialReview.trial_id) == trial.id)
+        .order_by(col(TrialReview.at), col(TrialReview.id))
     )
     vendor_slug = (
-        await session.execute(select(Vendor.slug).where(Vendor.id == trial.vendor_id))
+        await session.execute(select(col(Vendor.slug)).where(col(Vendor.id) == trial.vendor_id))
     ).scalar_one()
     review_reads = [
         ReviewRead(
@@ -88,21 +129,4 @@ async def full_read(session: AsyncSession, trial: Trial) -> TrialRead:
         )
         for review, name in reviews
     ]
-    base: dict[str, Any] = summary_read(trial, vendor_slug).model_dump(
-        exclude={"check_count", "has_paired", "equivalent", "site"}
-    )
-    return TrialRead(
-        **base,
-        site=_site(trial),
-        checks=[check_read(c) for c in checks],
-        paired=trial.paired,
-        statistics=trial.statistics,
-        uptime_pct=trial.uptime_pct,
-        failures=trial.failures,
-        service_response_hours=trial.service_response_hours,
-        summary=trial.summary,
-        reviews=review_reads,
-        created_at=trial.created_at,
-        submitted_at=trial.submitted_at,
-        decided_at=trial.decided_at,
-    )
+    return trial_read(trial, vendor_slug, checks, review_reads)

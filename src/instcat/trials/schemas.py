@@ -119,7 +119,9 @@ class SiteRead(BaseModel):
     city: str | None
 
 
-class TrialRead(BaseModel):
+class TrialBase(BaseModel):
+    """What a trial in a list and a whole trial both show."""
+
     id: int
     product_id: int
     reference_product_id: int | None
@@ -130,38 +132,28 @@ class TrialRead(BaseModel):
     site: SiteRead
     started_on: date
     ended_on: date
-    checks: list[CheckRead]
     all_checks_passed: bool
+    illustrative: bool
+    updated_at: Timestamp
+
+
+class TrialSummary(TrialBase):
+    """A trial in a list: everything but the paired values themselves."""
+
+    check_count: int
+    has_paired: bool
+    equivalent: bool | None
+
+
+class TrialRead(TrialBase):
+    checks: list[CheckRead]
     paired: dict[str, Any] | None
     statistics: dict[str, Any] | None
     uptime_pct: float | None
     failures: int | None
     service_response_hours: float | None
     summary: str | None
-    illustrative: bool
     reviews: list[ReviewRead]
     created_at: Timestamp
-    updated_at: Timestamp
     submitted_at: Timestamp | None
     decided_at: Timestamp | None
-
-
-class TrialSummary(BaseModel):
-    """A trial in a list: everything but the paired values themselves."""
-
-    id: int
-    product_id: int
-    reference_product_id: int | None
-    vendor: str
-    status: str
-    version: int
-    previous_id: int | None
-    site: SiteRead
-    started_on: date
-    ended_on: date
-    check_count: int
-    all_checks_passed: bool
-    has_paired: bool
-    equivalent: bool | None
-    illustrative: bool
-    updated_at: Timestamp

@@ -1,27 +1,22 @@
 """Trial reports: create, edit, submit, review, amend — each one transaction with its audit."""
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col
 
 from instcat.auth import Actor
 from instcat.common import Page, audit, check_if_match, lost_race
-from instcat.db import Database
+from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
 from instcat.trials.checks import check_passed
 from instcat.trials.creating import insert_trial, prepare
-from instcat.trials.reads import (
-    EDITABLE_STATUSES,
-    PUBLIC_STATUSES,
-    can_see,
-    full_read,
-    summary_read,
-)
+from instcat.trials.reads import EDITABLE_STATUSES, can_see, full_read, summary_read, visible_to
 from instcat.trials.rules import check_dates, check_reference
 from instcat.trials.schemas import (
     CheckIn,
@@ -32,6 +27,7 @@ from instcat.trials.schemas import (
     TrialUpdate,
 )
 from instcat.trials.stats import paired_columns
+from instcat.trials.versions import start_amendment, supersede
 
 DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
 
@@ -54,33 +50,39 @@ class TrialService:
     ) -> Page[TrialSummary]:
         """Trials the caller may see: public accepted ones, a vendor's own, all for staff."""
         query = (
-            select(Trial, Vendor.slug)
-            .join(Vendor, Vendor.id == Trial.vendor_id)
-            .options(defer(Trial.paired, raiseload=True), defer(Trial.statistics, raiseload=True))
+            select(Trial, col(Vendor.slug))
+            .join(Vendor, col(Vendor.id) == col(Trial.vendor_id))
+            .options(
+                # Both are plain attributes to the type checker; they are mapped columns.
+                defer(cast(QueryableAttribute[Any], Trial.paired), raiseload=True),
+                defer(cast(QueryableAttribute[Any], Trial.statistics), raiseload=True),
+            )
         )
         if not actor.is_staff:
-            visible = Trial.status.in_(PUBLIC_STATUSES)
-            if actor.role == "vendor" and actor.vendor_id is not None:
-                visible = or_(visible, Trial.vendor_id == actor.vendor_id)
-            query = query.where(visible)
+            query = query.where(visible_to(actor))
             if status is None and actor.role != "vendor":
-                query = query.where(Trial.status == "accepted")
+                query = query.where(col(Trial.status) == "accepted")
         if status is not None:
-            query = query.where(Trial.status == status)
+            query = query.where(col(Trial.status) == status)
         if product_id is not None:
             query = query.where(
-                or_(Trial.product_id == product_id, Trial.reference_product_id == product_id)
+                or_(
+                    col(Trial.product_id) == product_id,
+                    col(Trial.reference_product_id) == product_id,
+                )
             )
         if vendor is not None:
-            query = query.where(Vendor.slug == vendor)
+            query = query.where(col(Vendor.slug) == vendor)
         async with self.db.read() as session:
             total = (
                 await session.execute(
-                    select(func.count()).select_from(query.with_only_columns(Trial.id).subquery())
+                    select(func.count()).select_from(
+                        query.with_only_columns(col(Trial.id)).subquery()
+                    )
                 )
             ).scalar_one()
             rows = await session.execute(
-                query.order_by(Trial.id.desc()).limit(limit).offset(offset)
+                query.order_by(col(Trial.id).desc()).limit(limit).offset(offset)
             )
             items = [summary_read(trial, slug) for trial, slug in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
@@ -124,9 +126,9 @@ class TrialService:
         if reference_id is None:
             return
         rows = await session.execute(
-            select(Product.id, Product.category_id, Vendor.country)
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(Product.id.in_((product_id, reference_id)))
+            select(col(Product.id), col(Product.category_id), col(Vendor.country))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id).in_((product_id, reference_id)))
         )
         found = {row.id: row for row in rows}
         check_reference(found[product_id], found.get(reference_id), reference_id)
@@ -207,11 +209,7 @@ class TrialService:
                 )
             )
             if status == "accepted" and trial.previous_id is not None:
-                await session.execute(
-                    update(Trial)
-                    .where(Trial.id == trial.previous_id, Trial.status == "accepted")
-                    .values(status="superseded", row_version=Trial.row_version + 1, updated_at=now)
-                )
+                await supersede(session, trial.previous_id, now)
             await audit(session, actor, data.decision, "trial", trial_id, {"status": status})
             return await self._reload(session, trial_id)
 
@@ -224,44 +222,9 @@ class TrialService:
                 raise Conflict(
                     f"Only the accepted version can be amended; this one is {old.status}."
                 )
-            open_amendment = await session.execute(
-                select(Trial.id).where(
-                    Trial.previous_id == trial_id, Trial.status.notin_(("rejected", "superseded"))
-                )
-            )
-            if (found := open_amendment.scalar()) is not None:
-                raise Conflict(
-                    f"Trial {trial_id} already has an amendment in progress (id {found})."
-                )
-            copy = {
-                column: getattr(old, column)
-                for column in Trial.model_fields
-                if column
-                not in (
-                    "id",
-                    "status",
-                    "version",
-                    "previous_id",
-                    "row_version",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                    "submitted_at",
-                    "decided_at",
-                )
-            }
-            new = Trial(**copy, version=old.version + 1, previous_id=trial_id, created_by=actor.id)
-            session.add(new)
-            await session.flush()
-            old_checks = (
-                await session.execute(select(TrialCheck).where(TrialCheck.trial_id == trial_id))
-            ).scalars()
-            for check in old_checks:
-                data = check.model_dump(exclude={"id", "trial_id"})
-                session.add(TrialCheck(**data, trial_id=new.id or 0))
-            await audit(session, actor, "amend", "trial", new.id, {"previous_id": trial_id})
-            await session.flush()
-            return await self._reload(session, new.id or 0)
+            new_id = await start_amendment(session, actor, old)
+            await audit(session, actor, "amend", "trial", new_id, {"previous_id": trial_id})
+            return await self._reload(session, new_id)
 
     async def _bump(
         self,
@@ -273,16 +236,17 @@ class TrialService:
     ) -> None:
         # Conditional on the version and status read above: a concurrent change makes
         # this match no row, and the loser gets 409/412 with nothing written.
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(Trial)
             .where(
-                Trial.id == trial.id,
-                Trial.row_version == trial.row_version,
-                Trial.status.in_(allowed),
+                col(Trial.id) == trial.id,
+                col(Trial.row_version) == trial.row_version,
+                col(Trial.status).in_(allowed),
             )
-            .values(**values, row_version=trial.row_version + 1, updated_at=utcnow())
+            .values(**values, row_version=trial.row_version + 1, updated_at=utcnow()),
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise lost_race("trial", if_match is not None)
 
     async def _reload(self, session: AsyncSession, trial_id: int) -> tuple[TrialRead, int]:
@@ -301,7 +265,7 @@ def _site_columns(data: TrialCreate | TrialUpdate) -> dict[str, Any]:
 
 
 async def _replace_checks(session: AsyncSession, trial: Trial, checks: list[CheckIn]) -> None:
-    await session.execute(delete(TrialCheck).where(TrialCheck.trial_id == trial.id))
+    await session.execute(delete(TrialCheck).where(col(TrialCheck.trial_id) == trial.id))
     results = []
     for position, check in enumerate(checks):
         passed = check_passed(
