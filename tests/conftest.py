@@ -2,37 +2,65 @@
 
 PostgreSQL comes from INSTCAT_TEST_POSTGRES_URL (scripts/test starts a throwaway server and
 sets it). Without it the PostgreSQL half is skipped with a reason, unless
-INSTCAT_REQUIRE_POSTGRES=1 (as in CI), where that is an error.
+INSTCAT_REQUIRE_POSTGRES=1 (as in CI), where that is an error. `--db sqlite` or
+`--db postgresql` keeps only that half (scripts/test --fast uses it).
+
+Set-up is shared, not repeated: each database kind gets template databases made once per
+session (migrated and empty; with the bundled seed loaded; with the SEM and EPR catalogue),
+and every test starts from a fresh copy of one of them (a file copy on SQLite, `CREATE
+DATABASE … TEMPLATE` on PostgreSQL). The copy always lives at the same URL, so an app
+built for one test's settings can serve the next test's with a new lifespan.
 """
 
 import asyncio
+import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
 from instcat.app import create_app
 from instcat.auth import hash_token, new_token
-from instcat.config import Settings, normalise_database_url
+from instcat.config import Settings, libpq_url, normalise_database_url
 from instcat.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO / "seed"
 BACKENDS = ["sqlite", "postgresql"]
+# Fixtures whose database starts with content; a test asking for one gets that template.
+CONTENT_FIXTURES = ("seeded", "sem_epr_catalogue")
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=BACKENDS,
+        default=None,
+        help="run the database-parametrised tests on this database kind only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --db, deselect the other database kind's parametrisations."""
+    chosen = config.getoption("--db")
+    if chosen is None:
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        kinds = {params[name] for name in ("database_url", "empty_url") if name in params}
+        (dropped if kinds - {chosen} else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def postgres_url() -> str:
@@ -44,36 +72,171 @@ def postgres_url() -> str:
     pytest.skip("PostgreSQL half skipped: INSTCAT_TEST_POSTGRES_URL is not set")
 
 
+def _seed_into(url: str, seed_dir: Path) -> None:
+    """Load a seed directory through the real loader."""
+    from instcat.db import Database
+    from instcat.seeding import seed
+
+    async def load() -> None:
+        db = Database.from_settings(Settings(database_url=url))
+        try:
+            await seed(db, seed_dir)
+        finally:
+            await db.dispose()
+
+    asyncio.run(load())
+
+
+def _sem_epr_seed_dir(target: Path) -> Path:
+    """The bundled categories and vendors with only the SEM and EPR products."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("categories.json", "vendors.json"):
+        shutil.copy(SEED_DIR / name, target / name)
+    bundled = json.loads((SEED_DIR / "products.json").read_text(encoding="utf-8"))
+    kept = [p for p in bundled if p["category"] in ("sem", "epr")]
+    (target / "products.json").write_text(json.dumps(kept), encoding="utf-8")
+    return target
+
+
+class Templates:
+    """One database kind's per-test database and the templates it is copied from."""
+
+    def __init__(self, url: str, workdir: Path) -> None:
+        self.url = url  # every test's database lives here
+        self.workdir = workdir
+        self._made: set[str] = set()
+        self._fill: dict[str, Callable[[str], None]] = {
+            "empty": lambda url: None,
+            "seeded": lambda url: _seed_into(url, SEED_DIR),
+            "sem_epr_catalogue": lambda url: _seed_into(
+                url, _sem_epr_seed_dir(workdir / "sem_epr_seed")
+            ),
+        }
+
+    def fresh(self, name: str) -> str:
+        """Replace the test database with a copy of template `name` and return its URL."""
+        if name not in self._made:
+            self._make(name)
+            self._made.add(name)
+        self._copy(name)
+        return self.url
+
+    def _make(self, name: str) -> None:
+        raise NotImplementedError
+
+    def _copy(self, name: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Remove the templates."""
+
+
+class SqliteTemplates(Templates):
+    """Templates are files; a test's database is a plain copy of one."""
+
+    def _file(self, name: str) -> Path:
+        return self.workdir / f"template-{name}.db"
+
+    def _make(self, name: str) -> None:
+        import sqlite3
+
+        url = f"sqlite:///{self._file(name)}"
+        if name == "empty":
+            upgrade(url)
+        else:
+            shutil.copyfile(self._file("empty"), self._file(name))
+            self._fill[name](url)
+        # Fold the write-ahead log into the file so that the file alone is the database.
+        with sqlite3.connect(self._file(name)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self._file(name)}{suffix}").unlink(missing_ok=True)
+
+    def fresh(self, name: str) -> str:
+        if name != "empty" and "empty" not in self._made:
+            super().fresh("empty")
+        return super().fresh(name)
+
+    def _copy(self, name: str) -> None:
+        path = Path(make_url(self.url).database or "")
+        # Unlinked, not overwritten: a connection a test left open keeps the old file.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self._file(name), path)
+
+
+class PostgresTemplates(Templates):
+    """Templates are databases on the server; a test's database is made from one."""
+
+    def __init__(self, url: str, workdir: Path) -> None:
+        super().__init__(url, workdir)
+        import psycopg
+
+        self.database = make_url(url).database or "instcat_test"
+        server = make_url(url).set(database="postgres")
+        self._admin = psycopg.connect(libpq_url(server), autocommit=True)
+
+    def _template(self, name: str) -> str:
+        return f"{self.database}_tmpl_{name}"
+
+    def _run(self, statement: str) -> None:
+        self._admin.execute(statement)  # type: ignore[arg-type]
+
+    def _make(self, name: str) -> None:
+        template = self._template(name)
+        self._run(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        source = "template0" if name == "empty" else self._template("empty")
+        if name != "empty" and "empty" not in self._made:
+            self._make("empty")
+            self._made.add("empty")
+        self._run(f'CREATE DATABASE "{template}" TEMPLATE "{source}"')
+        url = make_url(self.url).set(database=template).render_as_string(hide_password=False)
+        if name == "empty":
+            upgrade(url)
+        else:
+            self._fill[name](url)
+        # A template must have no sessions while it is copied.
+        self._run(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{template}' AND pid <> pg_backend_pid()"
+        )
+
+    def _copy(self, name: str) -> None:
+        self._run(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        self._run(f'CREATE DATABASE "{self.database}" TEMPLATE "{self._template(name)}"')
+
+    def close(self) -> None:
+        for name in self._made:
+            self._run(f'DROP DATABASE IF EXISTS "{self._template(name)}" WITH (FORCE)')
+        self._admin.close()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database of each kind, made once per test session."""
+    """The URL of each database kind's test database (made afresh for every test)."""
+    workdir = tmp_path_factory.mktemp(f"db-{request.param}")
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = postgres_url()
-        asyncio.run(_reset_postgres(url))
-    upgrade(url)
-    return url
+        return f"sqlite:///{workdir / 'test.db'}"
+    return postgres_url()
 
 
-async def _truncate(url: str) -> None:
-    engine = create_async_engine(normalise_database_url(url))
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            joined = ", ".join(f'"{t}"' for t in tables)
-            await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f'DELETE FROM "{table}"'))
-    await engine.dispose()
+@pytest.fixture(scope="session")
+def templates(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """The session's templates of this database kind."""
+    workdir = tmp_path_factory.mktemp("templates")
+    kind = SqliteTemplates if database_url.startswith("sqlite") else PostgresTemplates
+    made = kind(database_url, workdir)
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def clean_url(database_url: str) -> str:
-    """The session's database, emptied for this test."""
-    asyncio.run(_truncate(database_url))
-    return database_url
+def clean_url(request: pytest.FixtureRequest, templates: Templates) -> str:
+    """A fresh copy of the migrated template: empty, or with the content the test asks for
+    (`seeded`, `sem_epr_catalogue`), which is loaded once per session by the real loader."""
+    wanted = [name for name in CONTENT_FIXTURES if name in request.fixturenames]
+    assert len(wanted) <= 1, f"a test can start from one template, not {wanted}"
+    return templates.fresh(wanted[0] if wanted else "empty")
 
 
 @pytest.fixture
@@ -128,94 +291,40 @@ async def _insert_admin(url: str, token: str) -> None:
     await engine.dispose()
 
 
+_APPS: dict[str, Litestar] = {}
+
+
+def app_for(settings: Settings) -> Litestar:
+    """The app for these settings, built once and reused: building it is most of an API
+    test's set-up. Each use gets its own lifespan, so its own Database, pools and caches; the
+    app object keeps no state between tests unless the write rate limit is on (its
+    middleware counts requests), and then it is built afresh."""
+    key = settings.model_dump_json()
+    if key not in _APPS or settings.write_rate_per_minute > 0:
+        _APPS[key] = create_app(settings)
+    return _APPS[key]
+
+
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
     """The app on a clean database, with an admin token ready."""
     token = new_token()
     asyncio.run(_insert_admin(settings.database_url, token))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(app_for(settings)) as client:
         yield Api(client, token)
 
 
-Snapshot = list[tuple[str, list[dict[str, Any]]]]
-
-
-async def _seed_and_snapshot(url: str) -> Snapshot:
-    """Load the bundled data once through the real loader and keep every row."""
-    from instcat.db import Database
-    from instcat.seeding import seed
-
-    db = Database.from_settings(Settings(database_url=url))
-    try:
-        await seed(db, SEED_DIR)
-    finally:
-        await db.dispose()
-    engine = create_async_engine(normalise_database_url(url))
-    snapshot: Snapshot = []
-    async with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await connection.execute(table.select().order_by(*table.primary_key))).all()
-            snapshot.append((table.name, [dict(row._mapping) for row in rows]))
-    await engine.dispose()
-    await _truncate(url)
-    return snapshot
-
-
-async def _restore(url: str, snapshot: Snapshot) -> None:
-    engine = create_async_engine(normalise_database_url(url))
-    async with engine.begin() as connection:
-        for name, rows in snapshot:
-            if rows:
-                await connection.execute(SQLModel.metadata.tables[name].insert(), rows)
-        if connection.dialect.name == "postgresql":
-            for name, rows in snapshot:
-                if rows and "id" in SQLModel.metadata.tables[name].c:
-                    await connection.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                            f'(SELECT MAX(id) FROM "{name}"))'
-                        )
-                    )
-    await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def seed_snapshot(database_url: str) -> Snapshot:
-    """The bundled data as rows, made once per database kind by running the seed loader."""
-    asyncio.run(_truncate(database_url))
-    return asyncio.run(_seed_and_snapshot(database_url))
-
-
 @pytest.fixture
-def seeded(seed_snapshot: Snapshot, clean_url: str, api: Api) -> Api:
-    """The app with the bundled data loaded (restored from the session's seed run)."""
-    asyncio.run(_restore(clean_url, seed_snapshot))
+def seeded(clean_url: str, api: Api) -> Api:
+    """The app with the bundled data loaded (`clean_url` copies the session's seeded template,
+    made once by the real seed loader)."""
     return api
 
 
 @pytest.fixture
-def sem_epr_catalogue(api: Api, settings: Settings, tmp_path: Path) -> dict[tuple[str, str], int]:
+def sem_epr_catalogue(clean_url: str, api: Api) -> dict[tuple[str, str], int]:
     """The bundled categories and vendors with only the SEM and EPR products (no trials or
-    feedback), loaded through the real seed loader; returns (vendor, model) → product id."""
-    import json
-    import shutil
-
-    from instcat.db import Database
-    from instcat.seeding import seed
-
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(SEED_DIR / name, tmp_path / name)
-    bundled = json.loads((SEED_DIR / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load() -> None:
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
+    feedback), loaded once per session through the real seed loader and copied for this test;
+    returns (vendor, model) → product id."""
     products = api.get("/products", params={"limit": 200}).json()["items"]
     return {(p["vendor"], p["model"]): p["id"] for p in products}
