@@ -36,7 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO / "seed"
 BACKENDS = ["sqlite", "postgresql"]
 # Fixtures whose database starts with content; a test asking for one gets that template.
-CONTENT_FIXTURES = ("seeded", "sem_epr_catalogue")
+CONTENT_FIXTURES = ("seeded", "sem_epr_catalogue", "generated")
+# Scale and seed of the `generated` template (`instcat dev generate`).
+GENERATED_SCALE, GENERATED_SEED = 0.002, 5
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,6 +89,21 @@ def _seed_into(url: str, seed_dir: Path) -> None:
     asyncio.run(load())
 
 
+def _generate_into(url: str) -> None:
+    """Run the development data generator, as `generated` promises."""
+    from instcat.db import Database
+    from instcat.devdata import generate
+
+    async def load() -> None:
+        db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
+        try:
+            await generate(db, GENERATED_SCALE, GENERATED_SEED, seed_dir=SEED_DIR)
+        finally:
+            await db.dispose()
+
+    asyncio.run(load())
+
+
 def _sem_epr_seed_dir(target: Path) -> Path:
     """The bundled categories and vendors with only the SEM and EPR products."""
     target.mkdir(parents=True, exist_ok=True)
@@ -111,6 +128,7 @@ class Templates:
             "sem_epr_catalogue": lambda url: _seed_into(
                 url, _sem_epr_seed_dir(workdir / "sem_epr_seed")
             ),
+            "generated": _generate_into,
         }
 
     def fresh(self, name: str) -> str:
@@ -233,7 +251,8 @@ def templates(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture
 def clean_url(request: pytest.FixtureRequest, templates: Templates) -> str:
     """A fresh copy of the migrated template: empty, or with the content the test asks for
-    (`seeded`, `sem_epr_catalogue`), which is loaded once per session by the real loader."""
+    (`seeded`, `sem_epr_catalogue`, `generated`), loaded once per session by the real loader
+    or generator."""
     wanted = [name for name in CONTENT_FIXTURES if name in request.fixturenames]
     assert len(wanted) <= 1, f"a test can start from one template, not {wanted}"
     return templates.fresh(wanted[0] if wanted else "empty")
@@ -328,3 +347,10 @@ def sem_epr_catalogue(clean_url: str, api: Api) -> dict[tuple[str, str], int]:
     returns (vendor, model) → product id."""
     products = api.get("/products", params={"limit": 200}).json()["items"]
     return {(p["vendor"], p["model"]): p["id"] for p in products}
+
+
+@pytest.fixture
+def generated(clean_url: str) -> str:
+    """A database holding the development data generator's catalogue (GENERATED_SCALE,
+    GENERATED_SEED), generated once per session and copied for this test; its URL."""
+    return clean_url
