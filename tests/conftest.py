@@ -176,11 +176,17 @@ class SqliteTemplates(Templates):
         return super().fresh(name)
 
     def _copy(self, name: str) -> None:
-        path = Path(make_url(self.url).database or "")
+        self.copy_to(name, Path(make_url(self.url).database or ""))
+
+    def copy_to(self, name: str, path: Path) -> Path:
+        """Put a copy of template `name` at `path` (for tests that use a file of their own)."""
+        if name not in self._made:
+            self.fresh(name)
         # Unlinked, not overwritten: a connection a test left open keeps the old file.
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(self._file(name), path)
+        return path
 
 
 class PostgresTemplates(Templates):
@@ -230,20 +236,29 @@ class PostgresTemplates(Templates):
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest) -> str:
     """The URL of each database kind's test database (made afresh for every test)."""
-    workdir = tmp_path_factory.mktemp(f"db-{request.param}")
     if request.param == "sqlite":
-        return f"sqlite:///{workdir / 'test.db'}"
+        return request.getfixturevalue("sqlite_templates").url
     return postgres_url()
 
 
 @pytest.fixture(scope="session")
-def templates(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    """The session's SQLite templates (also for SQLite-only tests with files of their own)."""
+    workdir = tmp_path_factory.mktemp("sqlite-templates")
+    return SqliteTemplates(f"sqlite:///{workdir / 'test.db'}", workdir)
+
+
+@pytest.fixture(scope="session")
+def templates(
+    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Templates]:
     """The session's templates of this database kind."""
-    workdir = tmp_path_factory.mktemp("templates")
-    kind = SqliteTemplates if database_url.startswith("sqlite") else PostgresTemplates
-    made = kind(database_url, workdir)
+    if database_url.startswith("sqlite"):
+        yield request.getfixturevalue("sqlite_templates")
+        return
+    made = PostgresTemplates(database_url, tmp_path_factory.mktemp("pg-templates"))
     yield made
     made.close()
 
