@@ -19,7 +19,8 @@ from instcat.db import Database
 from instcat.substitution import storage
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import ListCriteria
-from tests.conftest import SEED_DIR, SqliteTemplates
+from tests.conftest import SEED_DIR
+from tests.templates import SqliteTemplates
 
 
 def _generated_file(templates: SqliteTemplates, tmp_path: Path) -> Path:
