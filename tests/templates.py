@@ -81,11 +81,18 @@ class Templates:
 
     def fresh(self, name: str) -> str:
         """Replace the test database with a copy of template `name` and return its URL."""
-        if name not in self._made:
-            self._make(name)
-            self._made.add(name)
+        self._ensure(name)
         self._copy(name)
         return self.url
+
+    def _ensure(self, name: str) -> None:
+        """Make template `name` unless this session already has (contents start empty)."""
+        if name in self._made:
+            return
+        if name != "empty":
+            self._ensure("empty")
+        self._make(name)
+        self._made.add(name)
 
     def _make(self, name: str) -> None:
         raise NotImplementedError
@@ -118,18 +125,12 @@ class SqliteTemplates(Templates):
         for suffix in ("-wal", "-shm"):
             Path(f"{self._file(name)}{suffix}").unlink(missing_ok=True)
 
-    def fresh(self, name: str) -> str:
-        if name != "empty" and "empty" not in self._made:
-            super().fresh("empty")
-        return super().fresh(name)
-
     def _copy(self, name: str) -> None:
         self.copy_to(name, Path(make_url(self.url).database or ""))
 
     def copy_to(self, name: str, path: Path) -> Path:
         """Put a copy of template `name` at `path` (for tests that use a file of their own)."""
-        if name not in self._made:
-            self.fresh(name)
+        self._ensure(name)
         # Unlinked, not overwritten: a connection a test left open keeps the old file.
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -158,9 +159,6 @@ class PostgresTemplates(Templates):
         template = self._template(name)
         self._run(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         source = "template0" if name == "empty" else self._template("empty")
-        if name != "empty" and "empty" not in self._made:
-            self._make("empty")
-            self._made.add("empty")
         self._run(f'CREATE DATABASE "{template}" TEMPLATE "{source}"')
         url = make_url(self.url).set(database=template).render_as_string(hide_password=False)
         if name == "empty":
