@@ -2,37 +2,64 @@
 
 PostgreSQL comes from INSTCAT_TEST_POSTGRES_URL (scripts/test starts a throwaway server and
 sets it). Without it the PostgreSQL half is skipped with a reason, unless
-INSTCAT_REQUIRE_POSTGRES=1 (as in CI), where that is an error.
+INSTCAT_REQUIRE_POSTGRES=1 (as in CI), where that is an error. `--db sqlite` or
+`--db postgresql` keeps only that half (scripts/test --fast uses it).
+
+Set-up is shared, not repeated: each database kind gets template databases made once per
+session (migrated and empty; with the bundled seed loaded; with the SEM and EPR catalogue),
+and every test starts from a fresh copy of one of them (a file copy on SQLite, `CREATE
+DATABASE … TEMPLATE` on PostgreSQL). The copy always lives at the same URL, so an app
+built for one test's settings can serve the next test's with a new lifespan.
 """
 
 import asyncio
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
 from instcat.app import create_app
 from instcat.auth import hash_token, new_token
 from instcat.config import Settings, normalise_database_url
-from instcat.migrate import upgrade
+from tests.templates import (
+    SEED_DIR,
+    PostgresTemplates,
+    SqliteTemplates,
+    Templates,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-SEED_DIR = REPO / "seed"
 BACKENDS = ["sqlite", "postgresql"]
+# Fixtures whose database starts with content; a test asking for one gets that template.
+CONTENT_FIXTURES = ("seeded", "sem_epr_catalogue", "generated")
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=BACKENDS,
+        default=None,
+        help="run the database-parametrised tests on this database kind only",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --db, deselect the other database kind's parametrisations."""
+    chosen = config.getoption("--db")
+    if chosen is None:
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        kinds = {params[name] for name in ("database_url", "empty_url") if name in params}
+        (dropped if kinds - {chosen} else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def postgres_url() -> str:
@@ -45,35 +72,41 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database of each kind, made once per test session."""
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of each database kind's test database (made afresh for every test)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = postgres_url()
-        asyncio.run(_reset_postgres(url))
-    upgrade(url)
-    return url
+        return request.getfixturevalue("sqlite_templates").url
+    return postgres_url()
 
 
-async def _truncate(url: str) -> None:
-    engine = create_async_engine(normalise_database_url(url))
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            joined = ", ".join(f'"{t}"' for t in tables)
-            await connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f'DELETE FROM "{table}"'))
-    await engine.dispose()
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    """The session's SQLite templates (also for SQLite-only tests with files of their own)."""
+    workdir = tmp_path_factory.mktemp("sqlite-templates")
+    return SqliteTemplates(f"sqlite:///{workdir / 'test.db'}", workdir)
+
+
+@pytest.fixture(scope="session")
+def templates(
+    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Templates]:
+    """The session's templates of this database kind."""
+    if database_url.startswith("sqlite"):
+        yield request.getfixturevalue("sqlite_templates")
+        return
+    made = PostgresTemplates(database_url, tmp_path_factory.mktemp("pg-templates"))
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def clean_url(database_url: str) -> str:
-    """The session's database, emptied for this test."""
-    asyncio.run(_truncate(database_url))
-    return database_url
+def clean_url(request: pytest.FixtureRequest, templates: Templates) -> str:
+    """A fresh copy of the migrated template: empty, or with the content the test asks for
+    (`seeded`, `sem_epr_catalogue`, `generated`), loaded once per session by the real loader
+    or generator."""
+    wanted = [name for name in CONTENT_FIXTURES if name in request.fixturenames]
+    assert len(wanted) <= 1, f"a test can start from one template, not {wanted}"
+    return templates.fresh(wanted[0] if wanted else "empty")
 
 
 @pytest.fixture
@@ -128,94 +161,47 @@ async def _insert_admin(url: str, token: str) -> None:
     await engine.dispose()
 
 
+_APPS: dict[str, Litestar] = {}
+
+
+def app_for(settings: Settings) -> Litestar:
+    """The app for these settings, built once and reused: building it is most of an API
+    test's set-up. Each use gets its own lifespan, so its own Database, pools and caches; the
+    app object keeps no state between tests unless the write rate limit is on (its
+    middleware counts requests), and then it is built afresh."""
+    key = settings.model_dump_json()
+    if key not in _APPS or settings.write_rate_per_minute > 0:
+        _APPS[key] = create_app(settings)
+    return _APPS[key]
+
+
 @pytest.fixture
 def api(settings: Settings) -> Iterator[Api]:
     """The app on a clean database, with an admin token ready."""
     token = new_token()
     asyncio.run(_insert_admin(settings.database_url, token))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(app_for(settings)) as client:
         yield Api(client, token)
 
 
-Snapshot = list[tuple[str, list[dict[str, Any]]]]
-
-
-async def _seed_and_snapshot(url: str) -> Snapshot:
-    """Load the bundled data once through the real loader and keep every row."""
-    from instcat.db import Database
-    from instcat.seeding import seed
-
-    db = Database.from_settings(Settings(database_url=url))
-    try:
-        await seed(db, SEED_DIR)
-    finally:
-        await db.dispose()
-    engine = create_async_engine(normalise_database_url(url))
-    snapshot: Snapshot = []
-    async with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = (await connection.execute(table.select().order_by(*table.primary_key))).all()
-            snapshot.append((table.name, [dict(row._mapping) for row in rows]))
-    await engine.dispose()
-    await _truncate(url)
-    return snapshot
-
-
-async def _restore(url: str, snapshot: Snapshot) -> None:
-    engine = create_async_engine(normalise_database_url(url))
-    async with engine.begin() as connection:
-        for name, rows in snapshot:
-            if rows:
-                await connection.execute(SQLModel.metadata.tables[name].insert(), rows)
-        if connection.dialect.name == "postgresql":
-            for name, rows in snapshot:
-                if rows and "id" in SQLModel.metadata.tables[name].c:
-                    await connection.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                            f'(SELECT MAX(id) FROM "{name}"))'
-                        )
-                    )
-    await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def seed_snapshot(database_url: str) -> Snapshot:
-    """The bundled data as rows, made once per database kind by running the seed loader."""
-    asyncio.run(_truncate(database_url))
-    return asyncio.run(_seed_and_snapshot(database_url))
-
-
 @pytest.fixture
-def seeded(seed_snapshot: Snapshot, clean_url: str, api: Api) -> Api:
-    """The app with the bundled data loaded (restored from the session's seed run)."""
-    asyncio.run(_restore(clean_url, seed_snapshot))
+def seeded(clean_url: str, api: Api) -> Api:
+    """The app with the bundled data loaded (`clean_url` copies the session's seeded template,
+    made once by the real seed loader)."""
     return api
 
 
 @pytest.fixture
-def sem_epr_catalogue(api: Api, settings: Settings, tmp_path: Path) -> dict[tuple[str, str], int]:
+def sem_epr_catalogue(clean_url: str, api: Api) -> dict[tuple[str, str], int]:
     """The bundled categories and vendors with only the SEM and EPR products (no trials or
-    feedback), loaded through the real seed loader; returns (vendor, model) → product id."""
-    import json
-    import shutil
-
-    from instcat.db import Database
-    from instcat.seeding import seed
-
-    for name in ("categories.json", "vendors.json"):
-        shutil.copy(SEED_DIR / name, tmp_path / name)
-    bundled = json.loads((SEED_DIR / "products.json").read_text(encoding="utf-8"))
-    kept = [p for p in bundled if p["category"] in ("sem", "epr")]
-    (tmp_path / "products.json").write_text(json.dumps(kept), encoding="utf-8")
-
-    async def load() -> None:
-        db = Database.from_settings(settings)
-        try:
-            await seed(db, tmp_path)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
+    feedback), loaded once per session through the real seed loader and copied for this test;
+    returns (vendor, model) → product id."""
     products = api.get("/products", params={"limit": 200}).json()["items"]
     return {(p["vendor"], p["model"]): p["id"] for p in products}
+
+
+@pytest.fixture
+def generated(clean_url: str) -> str:
+    """A database holding the development data generator's catalogue (GENERATED_SCALE,
+    GENERATED_SEED), generated once per session and copied for this test; its URL."""
+    return clean_url

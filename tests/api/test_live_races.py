@@ -18,6 +18,9 @@ import pytest
 
 from tests.conftest import Api
 
+# Slow tier (starts uvicorn with worker processes): left out of scripts/test --fast.
+pytestmark = pytest.mark.slow
+
 ROUNDS = 8
 CLIENTS = 12
 

@@ -4,7 +4,7 @@ import json
 
 from instcat.app import create_app, openapi_document
 from instcat.config import Settings
-from tests.conftest import REPO
+from tests.templates import REPO
 
 SPEC = REPO / "api_spec" / "openapi.json"
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow tier (the benchmark harness's smoke run): left out of scripts/test --fast.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 

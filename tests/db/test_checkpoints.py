@@ -16,18 +16,16 @@ from sqlalchemy import event, text
 from instcat.auth import SYSTEM
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.devdata import generate
-from instcat.migrate import upgrade
 from instcat.substitution import storage
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import ListCriteria
 from tests.conftest import SEED_DIR
+from tests.templates import SqliteTemplates
 
 
-def _migrated(tmp_path: Path) -> Path:
-    path = tmp_path / "checkpoints.db"
-    upgrade(f"sqlite:///{path}")
-    return path
+def _generated_file(templates: SqliteTemplates, tmp_path: Path) -> Path:
+    """A copy of the generated catalogue (tests/conftest.py: generated once per session)."""
+    return templates.copy_to("generated", tmp_path / "checkpoints.db")
 
 
 PAGES = 16
@@ -42,7 +40,6 @@ async def _generated(path: Path) -> Database:
         cursor.execute(f"PRAGMA wal_autocheckpoint={PAGES}")
         cursor.close()
 
-    await generate(db, 0.002, 5, seed_dir=SEED_DIR)
     async with db.engine.connect() as connection:  # start from a copied log
         await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     return db
@@ -94,17 +91,19 @@ def _generate_and_checkpoint(path: Path, gate: asyncio.Event) -> tuple[int, int,
 
 
 def test_a_generated_list_is_copied_into_the_database_after_the_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_templates: SqliteTemplates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = _gate_background_checkpoints(monkeypatch)
-    before, answered, copied, settings = _generate_and_checkpoint(_migrated(tmp_path), gate)
+    before, answered, copied, settings = _generate_and_checkpoint(
+        _generated_file(sqlite_templates, tmp_path), gate
+    )
     assert answered == before  # the commit left the new pages in the log
     assert copied > before  # the background checkpoint copied them
     assert settings == {PAGES}  # every connection checkpoints automatically again
 
 
 def test_without_holding_back_the_commit_copies_the_log_itself(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_templates: SqliteTemplates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check above can fail: a commit that keeps its automatic checkpoint copies the
     list's pages into the database file before the answer."""
@@ -113,7 +112,7 @@ def test_without_holding_back_the_commit_copies_the_log_itself(
         return None
 
     monkeypatch.setattr(Database, "_hold_checkpoints", keep)
-    path = _migrated(tmp_path)
+    path = _generated_file(sqlite_templates, tmp_path)
 
     async def run() -> tuple[int, int]:
         db = await _generated(path)
@@ -129,14 +128,14 @@ def test_without_holding_back_the_commit_copies_the_log_itself(
 
 
 def test_a_list_that_fails_starts_no_checkpoint_and_holds_none_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_templates: SqliteTemplates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing_build(*args: Any) -> Any:
         raise RuntimeError("grading failed")
 
     monkeypatch.setattr(storage, "build_category", failing_build)
 
-    path = _migrated(tmp_path)
+    path = _generated_file(sqlite_templates, tmp_path)
 
     async def run() -> tuple[int, set[int]]:
         db = await _generated(path)

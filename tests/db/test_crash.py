@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -19,6 +20,9 @@ from instcat.catalogue.specs import index_rows
 from instcat.config import normalise_database_url
 from instcat.models import AuditEvent, Product, ProductSpecValue, Trial, TrialCheck
 from tests.conftest import SEED_DIR
+
+# Slow tier (kills a loader process mid-write): left out of scripts/test --fast.
+pytestmark = pytest.mark.slow
 
 
 async def _count_products(url: str) -> int:

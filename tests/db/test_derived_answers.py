@@ -47,12 +47,11 @@ async def _compare_everything(db: Database) -> int:
 
 
 def test_fast_alternatives_equal_the_reference_grading_on_generated_data(
-    settings: Settings,
+    generated: str, settings: Settings
 ) -> None:
     async def run() -> int:
         db = Database.from_settings(settings)
         try:
-            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
             return await _compare_everything(db)
         finally:
             await db.dispose()

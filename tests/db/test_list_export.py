@@ -16,12 +16,14 @@ from instcat.cli_lists import lists_group
 from instcat.common import DEFAULT_PAGE
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.devdata import generate
 from instcat.errors import Conflict
 from instcat.substitution import export, list_reads
 from instcat.substitution.lists import ListService
 from instcat.substitution.schemas import ListCriteria
-from tests.conftest import SEED_DIR
+
+# Every test here exports lists of the generated catalogue (tests/conftest.py: made once,
+# copied per test).
+pytestmark = pytest.mark.usefixtures("generated")
 
 
 async def _joined(parts: Any) -> bytes:
@@ -31,7 +33,6 @@ async def _joined(parts: Any) -> bytes:
 async def _exports(settings: Settings) -> tuple[dict[str, Any], int, dict[str, bytes]]:
     db = Database.from_settings(settings)
     try:
-        await generate(db, 0.002, 5, seed_dir=SEED_DIR)
         service = ListService(db)
         made = await service.generate(SYSTEM, ListCriteria(label="exported"))
         whole = await service.get(SYSTEM, made.id, None)
@@ -96,7 +97,6 @@ def test_an_export_never_mixes_a_draft_deleted_midway(
     async def run() -> tuple[int, int | None]:
         db = Database.from_settings(settings)
         try:
-            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
             service = ListService(db)
             made = await service.generate(SYSTEM, ListCriteria(label="deleted"))
             chunks = service.entry_chunks(SYSTEM, made.id)
@@ -126,7 +126,6 @@ def test_the_command_line_export_writes_every_entry(
     async def made() -> tuple[int, int]:
         db = Database.from_settings(settings)
         try:
-            await generate(db, 0.002, 5, seed_dir=SEED_DIR)
             listed = await ListService(db).generate(SYSTEM, ListCriteria(label="to a file"))
             return listed.id, listed.entry_count
         finally:

@@ -14,14 +14,12 @@ from sqlalchemy import select, update
 from instcat.auth import SYSTEM
 from instcat.config import Settings
 from instcat.db import Database
-from instcat.devdata import generate
 from instcat.models import Category, Product, SubstitutionList
 from instcat.substitution import pipeline, storage
 from instcat.substitution.grading import Shortfall, grade, months_before
 from instcat.substitution.lists import ListService
 from instcat.substitution.matrix import STATUS_NAMES, UNKNOWN, gaps_of, grade_matrix
 from instcat.substitution.schemas import ListCriteria
-from tests.conftest import SEED_DIR
 from tests.reference.alternatives import candidates_of, references
 from tests.reference.build import build_entries
 from tests.reference.evidence import load_evidence
@@ -29,10 +27,13 @@ from tests.reference.evidence import load_evidence
 TODAY = date(2026, 11, 29)
 
 
+# Every test here reads the generated catalogue (tests/conftest.py: made once, copied per test).
+pytestmark = pytest.mark.usefixtures("generated")
+
+
 async def _generated(settings: Settings) -> Database:
-    db = Database.from_settings(settings)
-    await generate(db, 0.002, 5, seed_dir=SEED_DIR)
-    return db
+    """The test's database, which `generated` filled with the generated catalogue."""
+    return Database.from_settings(settings)
 
 
 async def _every_pair_agrees(db: Database) -> int:

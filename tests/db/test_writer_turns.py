@@ -24,16 +24,17 @@ def test_a_turn_is_exclusive_between_processes_and_handed_over_in_order(tmp_path
     events: list[str] = []
 
     async def scenario() -> None:
-        release = asyncio.Event()
+        release, holding = asyncio.Event(), asyncio.Event()
 
         async def hold() -> None:
             async with first.turn():
                 events.append("first in")
+                holding.set()
                 await release.wait()
                 events.append("first out")
 
         async def wait_then_write() -> None:
-            await asyncio.sleep(0.05)
+            await holding.wait()
             async with second.turn():
                 events.append("second in")
 
@@ -52,14 +53,15 @@ def test_a_writer_cancelled_while_waiting_does_not_strand_the_lock(tmp_path: Pat
     first, second = _turns(tmp_path)
 
     async def scenario() -> None:
-        release = asyncio.Event()
+        release, holding = asyncio.Event(), asyncio.Event()
 
         async def hold() -> None:
             async with first.turn():
+                holding.set()
                 await release.wait()
 
         holder = asyncio.create_task(hold())
-        await asyncio.sleep(0.05)
+        await holding.wait()
 
         async def write() -> None:
             async with second.turn():

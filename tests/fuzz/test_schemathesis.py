@@ -37,6 +37,9 @@ from instcat.app import create_app
 from instcat.config import Settings
 from tests.conftest import Api
 
+# Slow tier (fuzzing: hundreds of generated requests): left out of scripts/test --fast.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("INSTCAT_FUZZ_EXAMPLES", "10"))
 ROLES = ["anonymous", "purchaser", "vendor", "reviewer", "admin"]
 VENDOR_SLUG = "hanon"

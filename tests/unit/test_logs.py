@@ -15,6 +15,13 @@ def _logger(handler: logging.Handler, name: str) -> logging.Logger:
     return logger
 
 
+async def _written(stream: io.StringIO, lines: int) -> None:
+    """Wait until the timer has written `lines` lines (a flush, not a guessed delay)."""
+    async with asyncio.timeout(5):
+        while stream.getvalue().count("\n") < lines:
+            await asyncio.sleep(0.01)
+
+
 def test_lines_wait_on_a_loop_and_are_written_after_the_delay() -> None:
     stream = io.StringIO()
     handler = BatchedLineHandler(stream, capacity=100, delay=0.05)
@@ -24,7 +31,7 @@ def test_lines_wait_on_a_loop_and_are_written_after_the_delay() -> None:
         for n in range(3):
             logger.info("line %d", n)
         before = stream.getvalue()
-        await asyncio.sleep(0.2)
+        await _written(stream, 3)
         return before, stream.getvalue()
 
     before, after = asyncio.run(scenario())
@@ -59,11 +66,14 @@ def test_a_line_left_by_a_finished_loop_is_written_by_the_next_one() -> None:
     handler = BatchedLineHandler(stream, capacity=100, delay=0.05)
     logger = _logger(handler, "test.logs.loops")
 
-    async def log(text: str, wait: float) -> None:
+    async def log(text: str, lines: int) -> None:
         logger.info(text)
-        await asyncio.sleep(wait)
+        if lines:
+            await _written(stream, lines)
+        else:
+            await asyncio.sleep(0)
 
     asyncio.run(log("first", 0))  # the loop ends before its timer fires
     assert stream.getvalue() == ""
-    asyncio.run(log("second", 0.2))
+    asyncio.run(log("second", 2))
     assert stream.getvalue() == "first\nsecond\n"
