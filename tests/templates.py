@@ -5,7 +5,6 @@ the server and a copy is `CREATE DATABASE … TEMPLATE`. The contents come from 
 migrations, seed loader and development data generator.
 """
 
-import asyncio
 import json
 import shutil
 from collections.abc import Callable
@@ -24,32 +23,21 @@ GENERATED_SCALE, GENERATED_SEED = 0.002, 5
 
 def _seed_into(url: str, seed_dir: Path) -> None:
     """Load a seed directory through the real loader."""
-    from instcat.db import Database
+    from instcat.db import run_with_database
     from instcat.seeding import seed
 
-    async def load() -> None:
-        db = Database.from_settings(Settings(database_url=url))
-        try:
-            await seed(db, seed_dir)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
+    run_with_database(Settings(database_url=url), lambda db: seed(db, seed_dir))
 
 
 def _generate_into(url: str) -> None:
     """Run the development data generator, as `generated` promises."""
-    from instcat.db import Database
+    from instcat.db import run_with_database
     from instcat.devdata import generate
 
-    async def load() -> None:
-        db = Database.from_settings(Settings(database_url=url, seed_dir=SEED_DIR))
-        try:
-            await generate(db, GENERATED_SCALE, GENERATED_SEED, seed_dir=SEED_DIR)
-        finally:
-            await db.dispose()
-
-    asyncio.run(load())
+    settings = Settings(database_url=url, seed_dir=SEED_DIR)
+    run_with_database(
+        settings, lambda db: generate(db, GENERATED_SCALE, GENERATED_SEED, seed_dir=SEED_DIR)
+    )
 
 
 def _sem_epr_seed_dir(target: Path) -> Path:
