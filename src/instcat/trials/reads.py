@@ -1,6 +1,7 @@
 """Building trial responses, and who may see which trial."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,22 +34,29 @@ def _site(trial: Trial) -> SiteRead:
     return SiteRead(institution=trial.site_institution, lab=trial.site_lab, city=trial.site_city)
 
 
+def _shared(trial: Trial, vendor_slug: str) -> dict[str, Any]:
+    """The `TrialBase` fields, which a list and a full read show alike."""
+    return {
+        "id": trial.id or 0,
+        "product_id": trial.product_id,
+        "reference_product_id": trial.reference_product_id,
+        "vendor": vendor_slug,
+        "status": trial.status,
+        "version": trial.version,
+        "previous_id": trial.previous_id,
+        "site": _site(trial),
+        "started_on": trial.started_on,
+        "ended_on": trial.ended_on,
+        "all_checks_passed": trial.all_checks_passed,
+        "illustrative": trial.illustrative,
+        "updated_at": trial.updated_at,
+    }
+
+
 def summary_read(trial: Trial, vendor_slug: str) -> TrialSummary:
     """A trial as a list shows it."""
     return TrialSummary(
-        id=trial.id or 0,
-        product_id=trial.product_id,
-        reference_product_id=trial.reference_product_id,
-        vendor=vendor_slug,
-        status=trial.status,
-        version=trial.version,
-        previous_id=trial.previous_id,
-        site=_site(trial),
-        started_on=trial.started_on,
-        ended_on=trial.ended_on,
-        all_checks_passed=trial.all_checks_passed,
-        illustrative=trial.illustrative,
-        updated_at=trial.updated_at,
+        **_shared(trial, vendor_slug),
         check_count=trial.check_count,
         has_paired=trial.has_paired,
         equivalent=trial.equivalent,
@@ -75,19 +83,7 @@ def trial_read(
 ) -> TrialRead:
     """The whole trial from its row, its checks in order and its review history."""
     return TrialRead(
-        id=trial.id or 0,
-        product_id=trial.product_id,
-        reference_product_id=trial.reference_product_id,
-        vendor=vendor_slug,
-        status=trial.status,
-        version=trial.version,
-        previous_id=trial.previous_id,
-        site=_site(trial),
-        started_on=trial.started_on,
-        ended_on=trial.ended_on,
-        all_checks_passed=trial.all_checks_passed,
-        illustrative=trial.illustrative,
-        updated_at=trial.updated_at,
+        **_shared(trial, vendor_slug),
         checks=[check_read(check) for check in checks],
         paired=trial.paired,
         statistics=trial.statistics,
