@@ -2,6 +2,8 @@
 
 import math
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,6 +16,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
@@ -137,6 +140,30 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the current version {current}."
         )
+
+
+def _unique_clash(error: IntegrityError, table: str, columns: Sequence[str]) -> bool:
+    """Whether `error` is the unique constraint on `table`(`columns`) refusing a row."""
+    cause = error.orig
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate is not None:  # PostgreSQL names the constraint (see models.base naming)
+        name = getattr(getattr(cause, "diag", None), "constraint_name", None)
+        return sqlstate == "23505" and name == f"uq_{table}_{'_'.join(columns)}"
+    # SQLite names the columns instead.
+    return str(cause) == "UNIQUE constraint failed: " + ", ".join(f"{table}.{c}" for c in columns)
+
+
+@contextmanager
+def unique_or_conflict(table: str, columns: Sequence[str], message: str) -> Iterator[None]:
+    """Turn the unique constraint on `table`(`columns`) refusing a write into a 409 with
+    `message`. A check before the write cannot settle a race: on PostgreSQL two concurrent
+    writers both pass it, and the index decides."""
+    try:
+        yield
+    except IntegrityError as error:
+        if _unique_clash(error, table, columns):
+            raise Conflict(message) from error
+        raise
 
 
 def lost_race(entity: str, precondition: bool) -> DomainError:

@@ -22,7 +22,7 @@ from instcat.catalogue.schemas import (
     SpecDefinitionIn,
 )
 from instcat.catalogue.search import encode_json
-from instcat.common import Page, audit
+from instcat.common import Page, audit, unique_or_conflict
 from instcat.db import Database
 from instcat.errors import Conflict, InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition
@@ -147,7 +147,9 @@ class CategoryService:
             )
             category.search_text = category_search_text(category)
             session.add(category)
-            await session.flush()
+            taken = f"Category {data.code!r} already exists."
+            with unique_or_conflict("category", ["code"], taken):
+                await session.flush()
             self._add_specs(session, category.id or 0, data.specs)
             await session.flush()
             await audit(session, actor, "create", "category", category.id, {"code": data.code})

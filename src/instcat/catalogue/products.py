@@ -1,5 +1,6 @@
 """Products: specs checked against their category, search and spec filters."""
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
@@ -13,7 +14,7 @@ from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import SearchCriteria, encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
-from instcat.common import audit, check_if_match, lost_race
+from instcat.common import audit, check_if_match, lost_race, unique_or_conflict
 from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
@@ -151,7 +152,8 @@ class ProductService:
             )
             product.search_text = self._search_text(product, vendor, category)
             session.add(product)
-            await session.flush()
+            with _model_taken(data.model):
+                await session.flush()
             await self._index_specs(session, product.id or 0, specs)
             await audit(session, actor, "create", "product", product.id, {"model": product.model})
             await session.flush()
@@ -197,12 +199,13 @@ class ProductService:
                 version=product.version + 1,
                 updated_at=utcnow(),
             )
-            changed = await rows_changed(
-                session,
-                update(Product)
-                .where(col(Product.id) == product_id, col(Product.version) == product.version)
-                .values(**values),
-            )
+            with _model_taken(changes.get("model", product.model)):
+                changed = await rows_changed(
+                    session,
+                    update(Product)
+                    .where(col(Product.id) == product_id, col(Product.version) == product.version)
+                    .values(**values),
+                )
             if changed != 1:
                 raise lost_race("product", if_match is not None)
             await self._index_specs(session, product_id, specs)
@@ -237,3 +240,10 @@ class ProductService:
         found = (await session.execute(query)).scalar()
         if found is not None and found != own_id:
             raise Conflict(f"This vendor already has a product with model {model!r} (id {found}).")
+
+
+def _model_taken(model: str) -> AbstractContextManager[None]:
+    """A 409 when the product's (vendor, model) is already taken by the time it is written
+    (another write may take it after `_model_free` looked)."""
+    message = f"This vendor already has a product with model {model!r}."
+    return unique_or_conflict("product", ["vendor_id", "model"], message)

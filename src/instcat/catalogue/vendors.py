@@ -9,7 +9,7 @@ from sqlmodel import col
 from instcat.auth import Actor
 from instcat.catalogue.lookup import subtree_ids, vendor_by_slug
 from instcat.catalogue.schemas import ServiceRead, VendorCreate, VendorRead, VendorUpdate
-from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.common import Page, audit, check_if_match, lost_race, unique_or_conflict
 from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput
 from instcat.models import Product, Vendor
@@ -114,7 +114,8 @@ class VendorService:
             )
             vendor.search_text = vendor_search_text(vendor)
             session.add(vendor)
-            await session.flush()
+            with unique_or_conflict("vendor", ["slug"], f"Vendor {data.slug!r} already exists."):
+                await session.flush()
             await audit(session, actor, "create", "vendor", vendor.id, {"slug": vendor.slug})
             return vendor_read(vendor)
 
