@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.errors import Conflict, DomainError, PreconditionFailed
+from instcat.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from instcat.models import AuditEvent
 
 MAX_PAGE = 200
@@ -140,6 +140,15 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the current version {current}."
         )
+
+
+def refuse_nulls(changes: dict[str, Any], nullable: Collection[str]) -> None:
+    """A 400 naming each field that a PATCH sets to null but that cannot be empty (every
+    field not in `nullable`)."""
+    wrong = [field for field, value in changes.items() if value is None and field not in nullable]
+    if wrong:
+        errors = [(field, "may not be null") for field in wrong]
+        raise InvalidInput("; ".join(f"{f}: {m}" for f, m in errors), errors)
 
 
 def _unique_clash(error: IntegrityError, table: str, columns: Sequence[str]) -> bool:

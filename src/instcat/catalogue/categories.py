@@ -22,7 +22,7 @@ from instcat.catalogue.schemas import (
     SpecDefinitionIn,
 )
 from instcat.catalogue.search import encode_json
-from instcat.common import Page, audit, unique_or_conflict
+from instcat.common import Page, audit, refuse_nulls, unique_or_conflict
 from instcat.db import Database
 from instcat.errors import Conflict, InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition
@@ -166,9 +166,7 @@ class CategoryService:
         """Change a category; a new spec list may not drop or retype a spec products use."""
         actor.require("admin")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("name_zh", "name_en", "aliases"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, ("parent", "description"))
         async with self.db.write() as session:
             category = await category_by_code(session, code)
             if "parent" in changes:

@@ -14,13 +14,21 @@ from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import SearchCriteria, encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
-from instcat.common import audit, check_if_match, lost_race, unique_or_conflict
+from instcat.common import (
+    audit,
+    check_if_match,
+    lost_race,
+    refuse_nulls,
+    unique_or_conflict,
+)
 from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
 from instcat.text import search_text
 
+# What a PATCH may set to null.
+NULLABLE = ("launch_year", "price_band")
 _READ_COLUMNS = (
     Product,
     col(Vendor.slug),
@@ -165,9 +173,7 @@ class ProductService:
         """Change a product (its own vendor, or admin); specs merge, null removes a key."""
         actor.require("admin", "vendor")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("category", "model", "name", "specs", "made_in", "status", "illustrative"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, NULLABLE)
         async with self.db.write() as session:
             product = await session.get(Product, product_id)
             if product is None:
