@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
+from instcat.errors import Conflict, DomainError, Forbidden, InvalidInput, PreconditionFailed
 from instcat.models import AuditEvent
 
 MAX_PAGE = 200
@@ -149,6 +149,18 @@ def refuse_nulls(changes: dict[str, Any], nullable: Collection[str]) -> None:
     if wrong:
         errors = [(field, "may not be null") for field in wrong]
         raise InvalidInput("; ".join(f"{f}: {m}" for f, m in errors), errors)
+
+
+def refuse_admin_only(
+    actor: Actor, changes: dict[str, Any], stored: object, fields: Collection[str], entity: str
+) -> None:
+    """A 403 when anyone but an admin changes one of `fields` of `stored`; sending the
+    stored value back is no change, so that a client may PATCH what it read."""
+    if actor.is_admin:
+        return
+    for field in fields:
+        if field in changes and changes[field] != getattr(stored, field):
+            raise Forbidden(f"Only an admin may change a {entity}'s {field}.")
 
 
 def _unique_clash(error: IntegrityError, table: str, columns: Sequence[str]) -> bool:

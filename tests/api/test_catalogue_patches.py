@@ -1,5 +1,5 @@
-"""Catalogue edits: a partial service object and nulls for fields that cannot be empty. A
-refused edit writes nothing."""
+"""Catalogue edits: a partial service object, nulls for fields that cannot be empty, and
+who may change `illustrative`. A refused edit writes nothing."""
 
 import pytest
 
@@ -117,3 +117,56 @@ def test_null_clears_a_product_field_that_may_be_empty(seeded):
     response = seeded.patch(path, seeded.admin_token, json=fields)
     assert response.status_code == 200, response.text
     assert {f: seeded.get(path).json()[f] for f in fields} == fields
+
+
+# --- only an admin changes `illustrative` ---------------------------------------------------
+
+
+def _paths(api):
+    return ["/vendors/hanon", f"/products/{hplc_product(api)['id']}"]
+
+
+OTHER_CHANGE = [{"city": "Shanghai"}, {"name": "Hanon LC"}]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["vendor", "product"])
+def test_a_vendor_cannot_change_illustrative_on_its_own_records(seeded, which):
+    own = seeded.user("vendor", vendor="hanon")
+    path = _paths(seeded)[which]
+    before = seeded.get(path).json()
+
+    response = seeded.patch(path, own, json={"illustrative": not before["illustrative"]})
+
+    assert_problem(response, 403)
+    assert "illustrative" in response.json()["detail"]
+    assert seeded.get(path).json() == before
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["vendor", "product"])
+def test_a_vendor_may_send_illustrative_unchanged(seeded, which):
+    own = seeded.user("vendor", vendor="hanon")
+    path = _paths(seeded)[which]
+    current = seeded.get(path).json()["illustrative"]
+
+    response = seeded.patch(path, own, json={"illustrative": current, **OTHER_CHANGE[which]})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["illustrative"] is current
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["vendor", "product"])
+def test_an_admin_changes_illustrative(seeded, which):
+    path = _paths(seeded)[which]
+    current = seeded.get(path).json()["illustrative"]
+
+    response = seeded.patch(path, seeded.admin_token, json={"illustrative": not current})
+
+    assert response.status_code == 200, response.text
+    assert seeded.get(path).json()["illustrative"] is (not current)
+
+
+def test_the_illustrative_fields_say_who_may_change_them(seeded):
+    schema = seeded.client.get("/schema/openapi.json").json()["components"]["schemas"]
+    for suffix in ("VendorUpdate", "ProductUpdate"):
+        [update] = [s for name, s in schema.items() if name.endswith(suffix)]
+        assert "admin" in update["properties"]["illustrative"]["description"]

@@ -18,6 +18,7 @@ from instcat.common import (
     audit,
     check_if_match,
     lost_race,
+    refuse_admin_only,
     refuse_nulls,
     unique_or_conflict,
 )
@@ -27,8 +28,9 @@ from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
 from instcat.text import search_text
 
-# What a PATCH may set to null.
+# What a PATCH may set to null, and what only an admin may change.
 NULLABLE = ("launch_year", "price_band")
+ADMIN_ONLY = ("illustrative",)
 _READ_COLUMNS = (
     Product,
     col(Vendor.slug),
@@ -180,6 +182,7 @@ class ProductService:
                 raise NotFound("product", product_id)
             if not actor.acts_for_vendor(product.vendor_id):
                 raise Forbidden("Only the owning vendor or an admin may edit this product.")
+            refuse_admin_only(actor, changes, product, ADMIN_ONLY, "product")
             check_if_match(if_match, product.version)
             vendor = await session.get(Vendor, product.vendor_id)
             category = await session.get(Category, product.category_id)

@@ -216,9 +216,15 @@ class VendorCreate(Strict):
     illustrative: bool = False
 
 
+_ILLUSTRATIVE_EDIT = (
+    "Whether the record is example data rather than sourced. Only an admin may change it; "
+    "anyone else gets a 403 for a different value, and may send the current one."
+)
+
+
 class VendorUpdate(Strict):
-    """Fields to change. `country` is for admins only; `slug` never changes. Null clears a
-    field that may be empty and is a 400 for any other."""
+    """Fields to change. `country` and `illustrative` are for admins only; `slug` never
+    changes. Null clears a field that may be empty and is a 400 for any other."""
 
     name_zh: Name | None = None
     name_en: Name | None = None
@@ -235,7 +241,7 @@ class VendorUpdate(Strict):
     )
     certifications: list[Name] | None = Field(default=None, max_length=100)
     description: LongText | None = None
-    illustrative: bool | None = None
+    illustrative: bool | None = Field(default=None, description=_ILLUSTRATIVE_EDIT)
 
 
 class VendorRead(BaseModel):
@@ -286,7 +292,7 @@ class ProductUpdate(Strict):
     launch_year: Year | None = None
     status: Literal["active", "discontinued"] | None = None
     price_band: Name | None = None
-    illustrative: bool | None = None
+    illustrative: bool | None = Field(default=None, description=_ILLUSTRATIVE_EDIT)
 
 
 class ProductRead(BaseModel):

@@ -14,6 +14,7 @@ from instcat.common import (
     audit,
     check_if_match,
     lost_race,
+    refuse_admin_only,
     refuse_nulls,
     unique_or_conflict,
 )
@@ -26,8 +27,9 @@ from instcat.text import like_pattern, query_forms, search_text
 # Repeated as substitution.snapshot.DOMESTIC on purpose: list worker processes import that
 # module and should not load this one.
 DOMESTIC_COUNTRY = "CN"
-# What a PATCH may set to null.
+# What a PATCH may set to null, and what only an admin may change.
 NULLABLE = ("founded_year", "city", "website", "description")
+ADMIN_ONLY = ("country", "illustrative")
 
 
 def vendor_search_text(vendor: Vendor) -> str:
@@ -131,8 +133,8 @@ class VendorService:
     async def update(
         self, actor: Actor, slug: str, data: VendorUpdate, if_match: str | None
     ) -> VendorRead:
-        """Change a vendor profile (admin, or that vendor except `country`); a partial
-        `service` merges into the stored one."""
+        """Change a vendor profile (admin, or that vendor except `country` and
+        `illustrative`); a partial `service` merges into the stored one."""
         actor.require("admin", "vendor")
         changes = data.model_dump(exclude_unset=True)
         refuse_nulls(changes, NULLABLE)
@@ -140,8 +142,7 @@ class VendorService:
             vendor = await vendor_by_slug(session, slug)
             if not actor.acts_for_vendor(vendor.id or 0):
                 raise Forbidden("Only the vendor itself or an admin may edit this profile.")
-            if "country" in changes and not actor.is_admin and changes["country"] != vendor.country:
-                raise Forbidden("Only an admin may change a vendor's country.")
+            refuse_admin_only(actor, changes, vendor, ADMIN_ONLY, "vendor")
             check_if_match(if_match, vendor.version)
             values = self._column_values(changes)
             await self._save(session, vendor, values, precondition=if_match is not None)
