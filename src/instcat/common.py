@@ -2,6 +2,8 @@
 
 import math
 import re
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,10 +16,11 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instcat.auth import Actor
-from instcat.errors import Conflict, DomainError, PreconditionFailed
+from instcat.errors import Conflict, DomainError, Forbidden, InvalidInput, PreconditionFailed
 from instcat.models import AuditEvent
 
 MAX_PAGE = 200
@@ -137,6 +140,51 @@ def check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the current version {current}."
         )
+
+
+def refuse_nulls(changes: dict[str, Any], nullable: Collection[str]) -> None:
+    """A 400 naming each field that a PATCH sets to null but that cannot be empty (every
+    field not in `nullable`)."""
+    wrong = [field for field, value in changes.items() if value is None and field not in nullable]
+    if wrong:
+        errors = [(field, "may not be null") for field in wrong]
+        raise InvalidInput("; ".join(f"{f}: {m}" for f, m in errors), errors)
+
+
+def refuse_admin_only(
+    actor: Actor, changes: dict[str, Any], stored: object, fields: Collection[str], entity: str
+) -> None:
+    """A 403 when anyone but an admin changes one of `fields` of `stored`; sending the
+    stored value back is no change, so that a client may PATCH what it read."""
+    if actor.is_admin:
+        return
+    for field in fields:
+        if field in changes and changes[field] != getattr(stored, field):
+            raise Forbidden(f"Only an admin may change a {entity}'s {field}.")
+
+
+def _unique_clash(error: IntegrityError, table: str, columns: Sequence[str]) -> bool:
+    """Whether `error` is the unique constraint on `table`(`columns`) refusing a row."""
+    cause = error.orig
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate is not None:  # PostgreSQL names the constraint (see models.base naming)
+        name = getattr(getattr(cause, "diag", None), "constraint_name", None)
+        return sqlstate == "23505" and name == f"uq_{table}_{'_'.join(columns)}"
+    # SQLite names the columns instead.
+    return str(cause) == "UNIQUE constraint failed: " + ", ".join(f"{table}.{c}" for c in columns)
+
+
+@contextmanager
+def unique_or_conflict(table: str, columns: Sequence[str], message: str) -> Iterator[None]:
+    """Turn the unique constraint on `table`(`columns`) refusing a write into a 409 with
+    `message`. A check before the write cannot settle a race: on PostgreSQL two concurrent
+    writers both pass it, and the index decides."""
+    try:
+        yield
+    except IntegrityError as error:
+        if _unique_clash(error, table, columns):
+            raise Conflict(message) from error
+        raise
 
 
 def lost_race(entity: str, precondition: bool) -> DomainError:

@@ -164,3 +164,69 @@ def test_concurrent_idempotent_retries_create_one_row(seeded: Api, server: str) 
             f"/products/{product['id']}/feedback", seeded.admin_token, params={"status": "pending"}
         ).json()
         assert mine["total"] == 1
+
+
+# --- creates racing for one unique key --------------------------------------------------------
+
+CREATE_ROUNDS = 3
+CREATORS = 20
+
+
+def _figure(key: str) -> dict:
+    source = {"publication": "Race report", "title": "Units sold"}
+    return {"ref": key, "scope": "China", "year": 2024, "metric": "units", "value": 3.0,
+            "unit": "k", "source": source}  # fmt: skip
+
+
+CREATES = {
+    "vendor": ("/vendors", lambda key: {"slug": key, "name_zh": "竞争", "name_en": key,
+                                        "country": "CN"}),
+    "category": ("/categories", lambda key: {"code": key, "name_zh": "竞争", "name_en": key}),
+    "market_figure": ("/market-figures", _figure),
+    "product": ("/products", lambda key: {"vendor": "hanon", "category": "hplc", "model": key,
+                                          "name": "Raced LC", "made_in": "CN"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CREATES)
+def test_concurrent_creates_of_one_key_have_exactly_one_winner(
+    seeded: Api, server: str, case: str
+) -> None:
+    """The unique index decides: one 201, every other request a 409, never a 500."""
+    path, body = CREATES[case]
+    token = seeded.user("vendor", vendor="hanon") if case == "product" else seeded.admin_token
+    for round_number in range(CREATE_ROUNDS):
+        key = f"race-{round_number}"
+        storm = [
+            ("POST", f"{server}{path}", {"headers": _auth(token), "json": body(key)})
+            for _ in range(CREATORS)
+        ]
+        responses = asyncio.run(_storm(storm))
+        statuses = Counter(r.status_code for r in responses)
+        assert statuses == Counter({201: 1, 409: CREATORS - 1}), statuses
+        assert all(
+            r.headers["content-type"].startswith("application/problem+json")
+            for r in responses
+            if r.status_code == 409
+        )
+
+
+def test_concurrent_renames_to_one_model_have_exactly_one_winner(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="hanon")
+    for round_number in range(CREATE_ROUNDS):
+        ids = []
+        for i in range(CREATORS):
+            body = {"vendor": "hanon", "category": "hplc", "model": f"r{round_number}-{i}",
+                    "name": "Raced LC", "made_in": "CN"}  # fmt: skip
+            created = seeded.post("/products", vendor, json=body)
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+        model = {"model": f"renamed-{round_number}"}
+        storm = [
+            ("PATCH", f"{server}/products/{i}", {"headers": _auth(vendor), "json": model})
+            for i in ids
+        ]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: 1, 409: CREATORS - 1}), statuses
+        found = seeded.get("/products", params={"vendor": "hanon", "q": model["model"]}).json()
+        assert [p["model"] for p in found["items"]] == [model["model"]]

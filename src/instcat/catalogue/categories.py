@@ -22,7 +22,7 @@ from instcat.catalogue.schemas import (
     SpecDefinitionIn,
 )
 from instcat.catalogue.search import encode_json
-from instcat.common import Page, audit
+from instcat.common import Page, audit, refuse_nulls, unique_or_conflict
 from instcat.db import Database
 from instcat.errors import Conflict, InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition
@@ -147,7 +147,9 @@ class CategoryService:
             )
             category.search_text = category_search_text(category)
             session.add(category)
-            await session.flush()
+            taken = f"Category {data.code!r} already exists."
+            with unique_or_conflict("category", ["code"], taken):
+                await session.flush()
             self._add_specs(session, category.id or 0, data.specs)
             await session.flush()
             await audit(session, actor, "create", "category", category.id, {"code": data.code})
@@ -164,9 +166,7 @@ class CategoryService:
         """Change a category; a new spec list may not drop or retype a spec products use."""
         actor.require("admin")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("name_zh", "name_en", "aliases"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, ("parent", "description"))
         async with self.db.write() as session:
             category = await category_by_code(session, code)
             if "parent" in changes:

@@ -7,7 +7,7 @@ from instcat.auth import Actor
 from instcat.catalogue.detail import NEWEST_FIRST
 from instcat.catalogue.lookup import category_by_code
 from instcat.catalogue.schemas import MarketFigureCreate, MarketFigureRead, SourceRead
-from instcat.common import Page, audit
+from instcat.common import Page, audit, unique_or_conflict
 from instcat.db import Database
 from instcat.errors import Conflict
 from instcat.models import MarketFigure
@@ -94,7 +94,9 @@ class MarketFigureService:
                 created_by=actor.id,
             )
             session.add(figure)
-            await session.flush()
+            clash = f"A market figure with ref {data.ref!r} already exists."
+            with unique_or_conflict("market_figure", ["ref"], clash):
+                await session.flush()
             await audit(
                 session, actor, "create", "market_figure", figure.id, {"metric": data.metric}
             )

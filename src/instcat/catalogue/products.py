@@ -1,5 +1,6 @@
 """Products: specs checked against their category, search and spec filters."""
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
@@ -13,13 +14,23 @@ from instcat.catalogue.schemas import ProductCreate, ProductRead, ProductUpdate
 from instcat.catalogue.search import SearchCriteria, encode_json, search_page
 from instcat.catalogue.specs import check_specs, index_rows, normalise_specs
 from instcat.catalogue.vendors import DOMESTIC_COUNTRY
-from instcat.common import audit, check_if_match, lost_race
+from instcat.common import (
+    audit,
+    check_if_match,
+    lost_race,
+    refuse_admin_only,
+    refuse_nulls,
+    unique_or_conflict,
+)
 from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
 from instcat.text import search_text
 
+# What a PATCH may set to null, and what only an admin may change.
+NULLABLE = ("launch_year", "price_band")
+ADMIN_ONLY = ("illustrative",)
 _READ_COLUMNS = (
     Product,
     col(Vendor.slug),
@@ -151,7 +162,8 @@ class ProductService:
             )
             product.search_text = self._search_text(product, vendor, category)
             session.add(product)
-            await session.flush()
+            with _model_taken(data.model):
+                await session.flush()
             await self._index_specs(session, product.id or 0, specs)
             await audit(session, actor, "create", "product", product.id, {"model": product.model})
             await session.flush()
@@ -163,15 +175,14 @@ class ProductService:
         """Change a product (its own vendor, or admin); specs merge, null removes a key."""
         actor.require("admin", "vendor")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("category", "model", "name", "specs", "made_in", "status", "illustrative"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, NULLABLE)
         async with self.db.write() as session:
             product = await session.get(Product, product_id)
             if product is None:
                 raise NotFound("product", product_id)
             if not actor.acts_for_vendor(product.vendor_id):
                 raise Forbidden("Only the owning vendor or an admin may edit this product.")
+            refuse_admin_only(actor, changes, product, ADMIN_ONLY, "product")
             check_if_match(if_match, product.version)
             vendor = await session.get(Vendor, product.vendor_id)
             category = await session.get(Category, product.category_id)
@@ -197,12 +208,13 @@ class ProductService:
                 version=product.version + 1,
                 updated_at=utcnow(),
             )
-            changed = await rows_changed(
-                session,
-                update(Product)
-                .where(col(Product.id) == product_id, col(Product.version) == product.version)
-                .values(**values),
-            )
+            with _model_taken(changes.get("model", product.model)):
+                changed = await rows_changed(
+                    session,
+                    update(Product)
+                    .where(col(Product.id) == product_id, col(Product.version) == product.version)
+                    .values(**values),
+                )
             if changed != 1:
                 raise lost_race("product", if_match is not None)
             await self._index_specs(session, product_id, specs)
@@ -237,3 +249,10 @@ class ProductService:
         found = (await session.execute(query)).scalar()
         if found is not None and found != own_id:
             raise Conflict(f"This vendor already has a product with model {model!r} (id {found}).")
+
+
+def _model_taken(model: str) -> AbstractContextManager[None]:
+    """A 409 when the product's (vendor, model) is already taken by the time it is written
+    (another write may take it after `_model_free` looked)."""
+    message = f"This vendor already has a product with model {model!r}."
+    return unique_or_conflict("product", ["vendor_id", "model"], message)

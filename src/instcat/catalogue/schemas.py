@@ -79,7 +79,8 @@ class CategoryCreate(Strict):
 
 
 class CategoryUpdate(Strict):
-    """Fields to change; `specs`, when given, replaces the whole list."""
+    """Fields to change; `specs`, when given, replaces the whole list. Null clears `parent`
+    or `description` and is a 400 for any other field."""
 
     name_zh: Name | None = None
     name_en: Name | None = None
@@ -215,8 +216,15 @@ class VendorCreate(Strict):
     illustrative: bool = False
 
 
+_ILLUSTRATIVE_EDIT = (
+    "Whether the record is example data rather than sourced. Only an admin may change it; "
+    "anyone else gets a 403 for a different value, and may send the current one."
+)
+
+
 class VendorUpdate(Strict):
-    """Fields to change. `country` is for admins only; `slug` never changes."""
+    """Fields to change. `country` and `illustrative` are for admins only; `slug` never
+    changes. Null clears a field that may be empty and is a 400 for any other."""
 
     name_zh: Name | None = None
     name_en: Name | None = None
@@ -224,10 +232,16 @@ class VendorUpdate(Strict):
     founded_year: Year | None = None
     city: Name | None = None
     website: Url | None = None
-    service: ServiceIn | None = None
+    service: ServiceIn | None = Field(
+        default=None,
+        description=(
+            "Merges into the stored service: a field left out keeps its stored value "
+            "(`{}` changes nothing), `response_hours: null` clears the figure."
+        ),
+    )
     certifications: list[Name] | None = Field(default=None, max_length=100)
     description: LongText | None = None
-    illustrative: bool | None = None
+    illustrative: bool | None = Field(default=None, description=_ILLUSTRATIVE_EDIT)
 
 
 class VendorRead(BaseModel):
@@ -267,7 +281,8 @@ class ProductCreate(Strict):
 
 
 class ProductUpdate(Strict):
-    """Fields to change. `specs` merges: a key set to null is removed."""
+    """Fields to change. `specs` merges: a key set to null is removed. Null clears
+    `launch_year` or `price_band` and is a 400 for any other field."""
 
     category: Code | None = None
     model: Name | None = None
@@ -277,7 +292,7 @@ class ProductUpdate(Strict):
     launch_year: Year | None = None
     status: Literal["active", "discontinued"] | None = None
     price_band: Name | None = None
-    illustrative: bool | None = None
+    illustrative: bool | None = Field(default=None, description=_ILLUSTRATIVE_EDIT)
 
 
 class ProductRead(BaseModel):

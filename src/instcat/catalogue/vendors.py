@@ -9,9 +9,17 @@ from sqlmodel import col
 from instcat.auth import Actor
 from instcat.catalogue.lookup import subtree_ids, vendor_by_slug
 from instcat.catalogue.schemas import ServiceRead, VendorCreate, VendorRead, VendorUpdate
-from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.common import (
+    Page,
+    audit,
+    check_if_match,
+    lost_race,
+    refuse_admin_only,
+    refuse_nulls,
+    unique_or_conflict,
+)
 from instcat.db import Database, rows_changed
-from instcat.errors import Conflict, Forbidden, InvalidInput
+from instcat.errors import Conflict, Forbidden
 from instcat.models import Product, Vendor
 from instcat.models.base import utcnow
 from instcat.text import like_pattern, query_forms, search_text
@@ -19,6 +27,9 @@ from instcat.text import like_pattern, query_forms, search_text
 # Repeated as substitution.snapshot.DOMESTIC on purpose: list worker processes import that
 # module and should not load this one.
 DOMESTIC_COUNTRY = "CN"
+# What a PATCH may set to null, and what only an admin may change.
+NULLABLE = ("founded_year", "city", "website", "description")
+ADMIN_ONLY = ("country", "illustrative")
 
 
 def vendor_search_text(vendor: Vendor) -> str:
@@ -114,25 +125,24 @@ class VendorService:
             )
             vendor.search_text = vendor_search_text(vendor)
             session.add(vendor)
-            await session.flush()
+            with unique_or_conflict("vendor", ["slug"], f"Vendor {data.slug!r} already exists."):
+                await session.flush()
             await audit(session, actor, "create", "vendor", vendor.id, {"slug": vendor.slug})
             return vendor_read(vendor)
 
     async def update(
         self, actor: Actor, slug: str, data: VendorUpdate, if_match: str | None
     ) -> VendorRead:
-        """Change a vendor profile (admin, or that vendor except `country`)."""
+        """Change a vendor profile (admin, or that vendor except `country` and
+        `illustrative`); a partial `service` merges into the stored one."""
         actor.require("admin", "vendor")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("name_zh", "name_en", "country", "service", "certifications"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, NULLABLE)
         async with self.db.write() as session:
             vendor = await vendor_by_slug(session, slug)
             if not actor.acts_for_vendor(vendor.id or 0):
                 raise Forbidden("Only the vendor itself or an admin may edit this profile.")
-            if "country" in changes and not actor.is_admin and changes["country"] != vendor.country:
-                raise Forbidden("Only an admin may change a vendor's country.")
+            refuse_admin_only(actor, changes, vendor, ADMIN_ONLY, "vendor")
             check_if_match(if_match, vendor.version)
             values = self._column_values(changes)
             await self._save(session, vendor, values, precondition=if_match is not None)
@@ -143,9 +153,13 @@ class VendorService:
     @staticmethod
     def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
         values = {k: v for k, v in changes.items() if k != "service"}
-        if "service" in changes:
-            values["service_regions"] = list(changes["service"]["regions"])
-            values["response_hours"] = changes["service"]["response_hours"]
+        # Only the service fields sent are written: the rest stay as stored (the versioned
+        # update of `_save` makes sure that nobody changed them meanwhile).
+        service = changes.get("service", {})
+        if "regions" in service:
+            values["service_regions"] = list(service["regions"])
+        if "response_hours" in service:
+            values["response_hours"] = service["response_hours"]
         return values
 
     async def _save(

@@ -10,7 +10,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import TypeAdapter
 
 from instcat.substitution.schemas import Entry, SubstitutionList, SubstitutionListSummary
@@ -33,6 +35,26 @@ HEADER = [
     "service_response_hours",
     "illustrative",
 ]
+
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object, sheet: WriteOnlyWorksheet | None = None) -> object:
+    """`value` as a cell that no spreadsheet runs as a formula: in a CSV (no `sheet`) text
+    starting with = + - @ tab or CR gets a leading apostrophe; in a workbook such text is a
+    string cell holding the text as it is. Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    if sheet is None:
+        return "'" + value if value.startswith(FORMULA_START) else value
+    if value.startswith(FORMULA_START) or value in ERROR_CODES:
+        # openpyxl would store "=..." as a formula and "#N/A" as an error, not as text.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def _row(entry: dict[str, Any]) -> list[object]:
@@ -63,8 +85,11 @@ def _row(entry: dict[str, Any]) -> list[object]:
 
 
 def _csv_lines(rows: Iterable[Sequence[object]]) -> str:
+    # Text is always quoted, so that a spreadsheet splitting on ";" (as in some locales)
+    # cannot start a new cell, and so a formula, in the middle of one.
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerows([spreadsheet_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -89,15 +114,20 @@ def _workbook(summary: SubstitutionListSummary, rows: list[list[object]]) -> byt
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append([spreadsheet_cell(value, sheet) for value in row])
     about = workbook.create_sheet("list")
-    about.append(["label", summary.label])
-    about.append(["status", summary.status])
-    about.append(["domestic_rule", summary.domestic_rule])
-    about.append(["generated_at", summary.generated_at.isoformat()])
-    about.append(["published_at", summary.published_at.isoformat() if summary.published_at else ""])
+    published = summary.published_at.isoformat() if summary.published_at else ""
+    facts: list[list[object]] = [
+        ["label", summary.label],
+        ["status", summary.status],
+        ["domestic_rule", summary.domestic_rule],
+        ["generated_at", summary.generated_at.isoformat()],
+        ["published_at", published],
+    ]
     for key, value in summary.criteria.items():
-        about.append([f"criteria.{key}", json.dumps(value, ensure_ascii=False)])
+        facts.append([f"criteria.{key}", json.dumps(value, ensure_ascii=False)])
+    for row in facts:
+        about.append([spreadsheet_cell(value, about) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
