@@ -18,6 +18,7 @@ from sqlalchemy import text
 from instcat import __version__
 from instcat.accounts.controller import AuditController, UserController
 from instcat.auth import TokenAuthenticationMiddleware, provide_actor
+from instcat.bodies import MAX_JSON_DEPTH, JsonBodyRequest, declare_json_body_problems
 from instcat.catalogue.controller import (
     CategoryController,
     MarketFigureController,
@@ -53,7 +54,11 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=(
             "Catalogue of domestic scientific instruments, the evidence behind them, "
-            "and the import-substitution list. Errors are RFC 9457 problem details."
+            "and the import-substitution list. Errors are RFC 9457 problem details. "
+            "Request bodies are JSON, sent as `Content-Type: application/json` (a charset "
+            "parameter and `application/*+json` types are fine; anything else is a 415), "
+            f"nested at most {MAX_JSON_DEPTH} levels deep, with no key twice in one object "
+            "(both a 400)."
         ),
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
@@ -110,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware.append(
             WriteRateLimitMiddleware(settings.write_rate_per_minute, settings.write_burst)
         )
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, api],
         lifespan=[lifespan],
         dependencies={"actor": Provide(provide_actor)},
@@ -120,7 +125,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[PydanticPlugin(validate_strict=True, prefer_alias=True)],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
+        request_class=JsonBodyRequest,
         logging_config=logging_config(),
         state=State({"settings": settings}),
         debug=False,
     )
+    declare_json_body_problems(app)
+    return app
