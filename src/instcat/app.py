@@ -30,7 +30,11 @@ from instcat.db import Database
 from instcat.errors import EXCEPTION_HANDLERS, ServiceUnavailable, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
 from instcat.logs import logging_config
-from instcat.middleware import RequestLogMiddleware, WriteRateLimitMiddleware
+from instcat.middleware import (
+    ControlCharacterMiddleware,
+    RequestLogMiddleware,
+    WriteRateLimitMiddleware,
+)
 from instcat.substitution.controller import AlternativesController, SubstitutionListController
 from instcat.trials.controller import TrialController
 
@@ -58,7 +62,7 @@ def openapi_config() -> OpenAPIConfig:
             "Request bodies are JSON, sent as `Content-Type: application/json` (a charset "
             "parameter and `application/*+json` types are fine; anything else is a 415), "
             f"nested at most {MAX_JSON_DEPTH} levels deep, with no key twice in one object "
-            "(both a 400)."
+            "(both a 400). Control characters in the path or a query parameter are a 400."
         ),
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
@@ -110,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
     )
     auth = DefineMiddleware(TokenAuthenticationMiddleware, exclude=[r"^/schema", r"^/healthz$"])
-    middleware: list[Any] = [RequestLogMiddleware(), auth]
+    middleware: list[Any] = [RequestLogMiddleware(), ControlCharacterMiddleware(), auth]
     if settings.write_rate_per_minute > 0:
         middleware.append(
             WriteRateLimitMiddleware(settings.write_rate_per_minute, settings.write_burst)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar.enums import ScopeType
@@ -15,13 +16,17 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from instcat.auth import Actor
-from instcat.errors import REQUEST_ID_KEY, TooManyRequests
+from instcat.errors import REQUEST_ID_KEY, InvalidInput, TooManyRequests
 from instcat.logs import ACCESS_LOGGER
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 _encode_line = msgspec.json.Encoder().encode
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# As the `PRINTABLE` parameter pattern: no C0 control character and no DEL, tab included.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
+_NO_CONTROL = "must not contain control characters"
 
 
 class RequestLogMiddleware(ASGIMiddleware):
@@ -61,6 +66,32 @@ class RequestLogMiddleware(ASGIMiddleware):
                     "actor": actor.id if isinstance(actor, Actor) else None,
                 }
                 access_log.info(_encode_line(line).decode())
+
+
+class ControlCharacterMiddleware(ASGIMiddleware):
+    """Control characters in the path or in a query parameter are a 400, whatever the route.
+
+    Parameter patterns cannot do this alone: Python's `$` also matches before a final newline,
+    so `^[^\\x00-\\x1f]*$` lets `hanon%0A` through; and most parameters have no pattern at all.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if _CONTROL.search(scope["path"]):
+            names = [
+                name
+                for name, value in scope.get("path_params", {}).items()
+                if isinstance(value, str) and _CONTROL.search(value)
+            ]
+            raise InvalidInput.field(names[0] if names else "path", _NO_CONTROL)
+        query = scope.get("query_string", b"")
+        if b"%" in query or _CONTROL_BYTES.search(query):
+            text = query.decode("latin-1")
+            for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+                if _CONTROL.search(name) or _CONTROL.search(value):
+                    raise InvalidInput.field(_CONTROL.sub("?", name), _NO_CONTROL)
+        await next_app(scope, receive, send)
 
 
 @dataclass

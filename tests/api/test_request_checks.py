@@ -1,12 +1,13 @@
-"""What a request body must look like before any route sees it: JSON, not nested without
-end, and without repeated keys."""
+"""What a request must look like before any route sees it: JSON bodies that are JSON, not
+nested without end and without repeated keys; paths and query values without control
+characters."""
 
 import logging
 
 import pytest
 
 from instcat.bodies import MAX_JSON_DEPTH
-from tests.api.test_errors_and_auth import assert_problem, error_fields
+from tests.api.test_errors_and_auth import assert_problem, error_fields, vendor_body
 
 JSON = {"Content-Type": "application/json"}
 
@@ -135,3 +136,42 @@ def test_a_route_without_a_body_does_not_care_about_content_type(api):
     response = api.post(f"/users/{user_id}/revoke", api.admin_token, headers=headers)
     assert response.status_code == 204, response.text
     assert_problem(api.get("/categories", token), 401)
+
+
+# --- control characters -----------------------------------------------------------------------
+
+CONTROL = ["%0A", "%0D", "%09", "%00", "%1F", "%7F"]
+
+
+@pytest.mark.parametrize("character", CONTROL)
+def test_a_control_character_in_a_path_value_is_a_400(api, character):
+    assert error_fields(api.get(f"/vendors/hanon{character}")) == ["slug"]
+    assert error_fields(api.get(f"/categories/nmr{character}/market")) == ["code"]
+
+
+@pytest.mark.parametrize("character", CONTROL)
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        ("/categories", "q", "abc"),
+        ("/vendors", "q", "hanon"),
+        ("/products", "status", "active"),
+        ("/products", "spec.detectors.includes", "UV"),
+        ("/products", "category", "hplc"),
+    ],
+)
+def test_a_control_character_in_a_query_value_is_a_400(api, character, path, name, value):
+    response = api.get(f"{path}?{name}={value}{character}")
+    assert error_fields(response) == [name]
+
+
+def test_a_control_character_in_a_query_name_is_a_400(api):
+    assert error_fields(api.get("/products?spec.a%0Ab.eq=1")) == ["spec.a?b.eq"]
+
+
+def test_printable_values_are_still_fine(seeded):
+    assert seeded.get("/vendors/hanon").status_code == 200
+    assert seeded.get("/categories?q=%E6%A0%B8%E7%A3%81").json()["total"] >= 1
+    assert seeded.get("/products?q=a+b%20c&status=active").status_code == 200
+    created = seeded.post("/vendors", seeded.admin_token, json=vendor_body(city="a\tb"))
+    assert created.status_code == 201, created.text  # bodies keep their own, looser rule
