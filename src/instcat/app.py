@@ -30,11 +30,7 @@ from instcat.db import Database
 from instcat.errors import EXCEPTION_HANDLERS, ServiceUnavailable, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
 from instcat.logs import logging_config
-from instcat.middleware import (
-    ControlCharacterMiddleware,
-    RequestLogMiddleware,
-    WriteRateLimitMiddleware,
-)
+from instcat.middleware import ControlCharacterMiddleware, RequestLog, WriteRateLimitMiddleware
 from instcat.substitution.controller import AlternativesController, SubstitutionListController
 from instcat.trials.controller import TrialController
 
@@ -85,6 +81,24 @@ def openapi_document(app: Litestar) -> str:
     )
 
 
+class InstcatApp(Litestar):
+    """Litestar with the request log around everything, routing and error answers included.
+
+    Litestar's own middleware runs per route, inside routing and inside the handling of
+    errors raised by other middleware, so it never sees a 404, a 405 or a 401 as sent.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._logged = RequestLog(super().__call__)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._logged(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for the given settings."""
     settings = settings or Settings()
@@ -114,12 +128,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
     )
     auth = DefineMiddleware(TokenAuthenticationMiddleware, exclude=[r"^/schema", r"^/healthz$"])
-    middleware: list[Any] = [RequestLogMiddleware(), ControlCharacterMiddleware(), auth]
+    # The request log is not in this list: it wraps the whole app (see InstcatApp).
+    middleware: list[Any] = [ControlCharacterMiddleware(), auth]
     if settings.write_rate_per_minute > 0:
         middleware.append(
             WriteRateLimitMiddleware(settings.write_rate_per_minute, settings.write_burst)
         )
-    app = Litestar(
+    app = InstcatApp(
         route_handlers=[healthz, api],
         lifespan=[lifespan],
         dependencies={"actor": Provide(provide_actor)},

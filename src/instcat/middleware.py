@@ -29,18 +29,27 @@ _CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
 _NO_CONTROL = "must not contain control characters"
 
 
-class RequestLogMiddleware(ASGIMiddleware):
-    """Give every request an id (kept from X-Request-ID when sane), echo it, log one JSON line."""
+class RequestLog:
+    """Give every request an id (kept from X-Request-ID when sane), echo it, log one JSON line.
 
-    scopes = (ScopeType.HTTP,)
+    It wraps the whole application, not a route: answers made before or around the route's
+    own stack (404 and 405 from routing, 401 from the token check, 429 from the rate limit)
+    get the header too, and their log line the status that was really sent.
+    """
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
         # ASGI lets middleware add keys of its own; the scope type only knows the standard ones.
         cast(dict[str, Any], scope)[REQUEST_ID_KEY] = request_id
         started = time.perf_counter()
-        status = 500
+        status = 500  # what the server answers when the app fails before it sends anything
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -52,7 +61,7 @@ class RequestLogMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            await next_app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 actor = scope.get("user")
