@@ -21,6 +21,7 @@ SERVER_FLAGS = [
     "--http",
     "httptools",
     "--no-access-log",
+    "--no-server-header",  # as `instcat serve` does
     "--log-level",
     "warning",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from instcat import __version__
 from instcat.accounts.controller import AuditController, UserController
 from instcat.auth import TokenAuthenticationMiddleware, provide_actor
+from instcat.bodies import MAX_JSON_DEPTH, JsonBodyRequest, declare_json_body_problems
 from instcat.catalogue.controller import (
     CategoryController,
     MarketFigureController,
@@ -29,7 +30,7 @@ from instcat.db import Database
 from instcat.errors import EXCEPTION_HANDLERS, ServiceUnavailable, problem_responses
 from instcat.feedback.controller import FeedbackController, ProductFeedbackController
 from instcat.logs import logging_config
-from instcat.middleware import RequestLogMiddleware, WriteRateLimitMiddleware
+from instcat.middleware import ControlCharacterMiddleware, RequestLog, WriteRateLimitMiddleware
 from instcat.substitution.controller import AlternativesController, SubstitutionListController
 from instcat.trials.controller import TrialController
 
@@ -53,7 +54,11 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=(
             "Catalogue of domestic scientific instruments, the evidence behind them, "
-            "and the import-substitution list. Errors are RFC 9457 problem details."
+            "and the import-substitution list. Errors are RFC 9457 problem details. "
+            "Request bodies are JSON, sent as `Content-Type: application/json` (a charset "
+            "parameter and `application/*+json` types are fine; anything else is a 415), "
+            f"nested at most {MAX_JSON_DEPTH} levels deep, with no key twice in one object "
+            "(both a 400). Control characters in the path or a query parameter are a 400."
         ),
         path="/schema",
         render_plugins=[JsonRenderPlugin()],
@@ -74,6 +79,24 @@ def openapi_document(app: Litestar) -> str:
         json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False)
         + "\n"
     )
+
+
+class InstcatApp(Litestar):
+    """Litestar with the request log around everything, routing and error answers included.
+
+    Litestar's own middleware runs per route, inside routing and inside the handling of
+    errors raised by other middleware, so it never sees a 404, a 405 or a 401 as sent.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._logged = RequestLog(super().__call__)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._logged(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -105,12 +128,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
     )
     auth = DefineMiddleware(TokenAuthenticationMiddleware, exclude=[r"^/schema", r"^/healthz$"])
-    middleware: list[Any] = [RequestLogMiddleware(), auth]
+    # The request log is not in this list: it wraps the whole app (see InstcatApp).
+    middleware: list[Any] = [ControlCharacterMiddleware(), auth]
     if settings.write_rate_per_minute > 0:
         middleware.append(
             WriteRateLimitMiddleware(settings.write_rate_per_minute, settings.write_burst)
         )
-    return Litestar(
+    app = InstcatApp(
         route_handlers=[healthz, api],
         lifespan=[lifespan],
         dependencies={"actor": Provide(provide_actor)},
@@ -120,7 +144,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[PydanticPlugin(validate_strict=True, prefer_alias=True)],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
+        request_class=JsonBodyRequest,
         logging_config=logging_config(),
         state=State({"settings": settings}),
         debug=False,
     )
+    declare_json_body_problems(app)
+    return app

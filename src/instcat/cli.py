@@ -56,6 +56,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Naming the server software and its version only helps someone looking for a hole.
+        server_header=False,
     )
 
 

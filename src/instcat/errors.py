@@ -82,6 +82,12 @@ class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
 
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class TooManyRequests(DomainError):
     status_code = 429
     title = "Too many requests"
@@ -247,6 +253,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state",
     412: "If-Match does not match the current ETag",
     413: "Request body too large",
+    415: "The body is not JSON: send it as application/json",
     422: "Idempotency-Key reused with a different body",
     429: "Too many writes from this token; see Retry-After",
 }

@@ -14,6 +14,9 @@ Limit = Annotated[
 ]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000, description="Items to skip")]
 # PostgreSQL refuses NUL in text: control characters in query strings are a 400 up front.
+# This pattern documents the rule (in OpenAPI's regex dialect `$` is the very end); the server
+# enforces it for every path and query value in ControlCharacterMiddleware, since Python's
+# `$` also matches before a final newline.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 Search = Annotated[
     str | None,
