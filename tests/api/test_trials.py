@@ -438,3 +438,19 @@ def test_audit_shows_create_submit_accept_newest_first_with_actors(w):
     reviewer = {"id": w.reviewer.id, "name": "Reviewer Wang", "role": "reviewer"}
     assert [e["actor"] for e in events] == [reviewer, owner, owner]
     assert all(e["at"].endswith("Z") for e in events)
+
+
+@pytest.mark.parametrize("field", ["site", "started_on", "ended_on", "checks", "illustrative"])
+def test_null_for_a_trial_field_that_cannot_be_empty_is_a_400_and_nothing_changes(w, field):
+    trial = create(w)
+    response = w.api.patch(f"/trials/{trial['id']}", w.owner.token, json={field: None})
+    invalid(response, field)
+    assert w.api.get(f"/trials/{trial['id']}", w.owner.token).json() == trial
+
+
+@pytest.mark.parametrize("field", ["paired", "uptime_pct", "summary", "reference_product_id"])
+def test_null_clears_a_trial_field_that_may_be_empty(w, field):
+    trial = create(w, paired=pairs([1.0, 2.0, 3.0, 4.0], [1.1, 2.1, 2.9, 4.2]))
+    response = w.api.patch(f"/trials/{trial['id']}", w.owner.token, json={field: None})
+    assert response.status_code == 200, response.text
+    assert response.json()[field] is None

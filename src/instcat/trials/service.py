@@ -8,9 +8,15 @@ from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col
 
 from instcat.auth import Actor
-from instcat.common import Page, audit, check_if_match, lost_race
+from instcat.common import (
+    Page,
+    audit,
+    check_if_match,
+    lost_race,
+    refuse_nulls,
+)
 from instcat.db import Database, rows_changed
-from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
+from instcat.errors import Conflict, Forbidden, NotFound
 from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
 from instcat.models.base import utcnow
@@ -30,6 +36,16 @@ from instcat.trials.stats import paired_columns
 from instcat.trials.versions import start_amendment, supersede
 
 DECISIONS = {"accept": "accepted", "reject": "rejected", "request_revision": "revision_requested"}
+
+# What a PATCH may set to null (clear); null for any other field is a 400.
+NULLABLE_FIELDS = (
+    "reference_product_id",
+    "paired",
+    "uptime_pct",
+    "failures",
+    "service_response_hours",
+    "summary",
+)
 
 
 class TrialService:
@@ -139,9 +155,7 @@ class TrialService:
         """Edit a draft, or a trial sent back for revision."""
         actor.require("vendor")
         changes = data.model_dump(exclude_unset=True)
-        for field in ("site", "started_on", "ended_on", "checks", "illustrative"):
-            if field in changes and changes[field] is None:
-                raise InvalidInput.field(field, "may not be null")
+        refuse_nulls(changes, NULLABLE_FIELDS)
         # Computed before the write transaction opens (and a 400 before anything is read).
         paired = paired_columns(data.paired) if "paired" in changes else None
         async with self.db.write() as session:
