@@ -376,7 +376,7 @@ def test_revision_cycle_keeps_every_review_comment_in_order(w):
     assert reviews[0]["reviewer"]["name"] == "Reviewer Wang" and reviews[0]["at"].endswith("Z")
 
 
-@pytest.mark.parametrize("comment", [None, ""])
+@pytest.mark.parametrize("comment", [None, "", " ", "   \u3000 "])
 def test_a_review_without_a_comment_is_a_400(w, comment):
     trial = in_state(w, "submitted")
     review = {"decision": "accept"} | ({} if comment is None else {"comment": comment})

@@ -94,7 +94,8 @@ class TrialUpdate(TrialFields):
 
 class ReviewIn(Strict):
     decision: Literal["accept", "reject", "request_revision"]
-    comment: LongText = Field(min_length=1)
+    # Something to read: a comment of only spaces tells the vendor nothing.
+    comment: LongText = Field(min_length=1, pattern=r"\S")
 
 
 class CheckRead(BaseModel):
