@@ -12,13 +12,9 @@ from sqlmodel import col
 from instcat.auth import SYSTEM
 from instcat.catalogue.categories import CategoryService
 from instcat.catalogue.market import MarketFigureService
+from instcat.catalogue.market_schemas import MarketFigureCreate
 from instcat.catalogue.products import ProductService
-from instcat.catalogue.schemas import (
-    CategoryCreate,
-    MarketFigureCreate,
-    ProductCreate,
-    VendorCreate,
-)
+from instcat.catalogue.schemas import CategoryCreate, ProductCreate, VendorCreate
 from instcat.catalogue.vendors import VendorService
 from instcat.db import Database
 from instcat.errors import SeedError

@@ -9,14 +9,13 @@ from litestar.params import JSONBody, QueryParameter
 from instcat.auth import TOKEN_REQUIRED, Actor, roles
 from instcat.catalogue.categories import CategoryService
 from instcat.catalogue.market import MarketFigureService
+from instcat.catalogue.market_schemas import MarketFigureCreate, MarketFigureRead
 from instcat.catalogue.products import ProductService
 from instcat.catalogue.schemas import (
     CategoryCreate,
     CategoryDetail,
     CategoryRead,
     CategoryUpdate,
-    MarketFigureCreate,
-    MarketFigureRead,
     ProductCreate,
     ProductRead,
     ProductUpdate,

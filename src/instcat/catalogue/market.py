@@ -6,7 +6,7 @@ from sqlmodel import col
 from instcat.auth import Actor
 from instcat.catalogue.detail import NEWEST_FIRST
 from instcat.catalogue.lookup import category_by_code
-from instcat.catalogue.schemas import MarketFigureCreate, MarketFigureRead, SourceRead
+from instcat.catalogue.market_schemas import MarketFigureCreate, MarketFigureRead, SourceRead
 from instcat.common import Page, audit, unique_or_conflict
 from instcat.db import Database
 from instcat.errors import Conflict
