@@ -197,9 +197,10 @@ async def _paired_trials(url: str, generate_first: bool) -> list[tuple[int, Any,
                 )
             )
             loaded = [
-                tuple(json.loads(v) if isinstance(v, str) else v for v in row) for row in rows
+                (row[0], *(json.loads(v) if isinstance(v, str) else v for v in row[1:]))
+                for row in rows
             ]
-        return loaded  # type: ignore[return-value]
+        return loaded
     finally:
         await db.dispose()
 

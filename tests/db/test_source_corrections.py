@@ -15,6 +15,7 @@ from instcat.config import Settings, normalise_database_url
 from instcat.db import Database
 from instcat.migrate import alembic_config, downgrade, upgrade
 from instcat.models import AuditEvent, Category, MarketFigure, Vendor
+from instcat.models.base import table_of
 from instcat.seeding import seed
 from tests.conftest import SEED_DIR
 from tests.db.test_migrations import empty_url  # noqa: F401  (the fixture, both databases)
@@ -25,10 +26,10 @@ SOURCED_VENDORS = {"focus-ebeam", "purkinje", "ciqtek", "hanon", "shimadzu"}
 # Columns a row's identity or bookkeeping lives in, not what the source says.
 FIGURE_BOOKKEEPING = {"id", "category_id", "created_by", "created_at"}
 VENDOR_BOOKKEEPING = {"id", "created_at", "updated_at", "version"}
-_FIGURES = MarketFigure.__table__  # type: ignore[attr-defined]
-_CATEGORIES = Category.__table__  # type: ignore[attr-defined]
-_VENDORS = Vendor.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_FIGURES = table_of(MarketFigure)
+_CATEGORIES = table_of(Category)
+_VENDORS = table_of(Vendor)
+_AUDIT = table_of(AuditEvent)
 
 
 def _corrections() -> Script:
