@@ -230,3 +230,32 @@ def test_concurrent_renames_to_one_model_have_exactly_one_winner(seeded: Api, se
         assert statuses == Counter({200: 1, 409: CREATORS - 1}), statuses
         found = seeded.get("/products", params={"vendor": "hanon", "q": model["model"]}).json()
         assert [p["model"] for p in found["items"]] == [model["model"]]
+
+
+# --- writes that must wait for each other ----------------------------------------------------
+
+STORM = 20
+
+
+def test_concurrent_amends_of_one_trial_make_one_draft(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="fuli")
+    reviewer = seeded.user("reviewer")
+    product = seeded.get("/products", params={"vendor": "fuli", "category": "hplc"}).json()
+    body = {
+        "product_id": product["items"][0]["id"],
+        "site": {"institution": "Race lab"},
+        "started_on": "2026-01-01",
+        "ended_on": "2026-02-01",
+        "checks": [{"metric": "m", "candidate": 1, "criterion": {"op": "le", "value": 2}}],
+    }
+    for round_number in range(CREATE_ROUNDS):
+        trial_id = seeded.post("/trials", vendor, json=body).json()["id"]
+        assert seeded.post(f"/trials/{trial_id}/submit", vendor).status_code == 200
+        decided = seeded.post(f"/trials/{trial_id}/review", reviewer, json=_decision(round_number))
+        assert decided.status_code == 200, decided.text
+        url = f"{server}/trials/{trial_id}/amend"
+        storm = [("POST", url, {"headers": _auth(vendor)}) for _ in range(STORM)]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({201: 1, 409: STORM - 1}), statuses
+        drafts = seeded.get("/trials", vendor, params={"status": "draft", "limit": 200}).json()
+        assert [t["previous_id"] for t in drafts["items"]].count(trial_id) == 1
