@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from instcat.config import normalise_database_url
-from instcat.models import Trial
+from instcat.models import Product, Trial, Vendor
 from tests.conftest import Api
 
 # What an amendment does not copy from the version it corrects.
@@ -165,3 +165,78 @@ def test_an_amend_that_waited_while_the_trial_was_superseded_is_a_409(accepted_t
     assert seen["waited"], "the request never waited for the held trial"
     _problem(response, 409)
     assert _amendments(settings.database_url, trial_id) == 0
+
+
+# --- PATCH without If-Match -------------------------------------------------------------------
+
+
+def _hanon_product(api: Api) -> dict:
+    return api.get("/products", params={"vendor": "hanon", "limit": 1}).json()["items"][0]
+
+
+def _bump_product(product_id: int, **values: object) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        session.execute(
+            update(Product)
+            .where(col(Product.id) == product_id)
+            .values(**values, version=col(Product.version) + 1)
+        )
+
+    return work
+
+
+def test_a_product_patch_without_if_match_waits_and_keeps_the_other_edit(seeded, settings):
+    product = _hanon_product(seeded)
+    path = f"/products/{product['id']}"
+    held = _bump_product(product["id"], price_band="held band")
+
+    with holding(settings.database_url, held) as seen:
+        response = seeded.patch(path, seeded.admin_token, json={"launch_year": 2019})
+
+    assert seen["waited"], "the request never waited for the held product"
+    assert response.status_code == 200, response.text
+    after = seeded.get(path)
+    assert after.json()["price_band"] == "held band"
+    assert after.json()["launch_year"] == 2019
+    assert after.json()["version"] == product["version"] + 2
+    assert after.headers["etag"] == f'"{product["version"] + 2}"'
+
+
+def test_a_product_patch_with_an_if_match_made_stale_meanwhile_is_a_412(seeded, settings):
+    product = _hanon_product(seeded)
+    path = f"/products/{product['id']}"
+    etag = seeded.get(path).headers["etag"]
+    held = _bump_product(product["id"], price_band="held band")
+
+    with holding(settings.database_url, held) as seen:
+        response = seeded.patch(
+            path, seeded.admin_token, json={"launch_year": 2019}, headers={"If-Match": etag}
+        )
+
+    assert seen["waited"], "the request never waited for the held product"
+    _problem(response, 412)
+    after = seeded.get(path).json()
+    assert (after["price_band"], after["launch_year"]) == ("held band", product["launch_year"])
+    assert after["version"] == product["version"] + 1
+
+
+def test_a_vendor_patch_without_if_match_waits_and_keeps_the_other_edit(seeded, settings):
+    before = seeded.get("/vendors/hanon").json()
+
+    def edit_meanwhile(session: Session) -> None:
+        session.execute(
+            update(Vendor)
+            .where(col(Vendor.slug) == "hanon")
+            .values(city="Held city", version=col(Vendor.version) + 1)
+        )
+
+    website = "https://held.example.cn"
+    with holding(settings.database_url, edit_meanwhile) as seen:
+        response = seeded.patch("/vendors/hanon", seeded.admin_token, json={"website": website})
+
+    assert seen["waited"], "the request never waited for the held vendor"
+    assert response.status_code == 200, response.text
+    after = seeded.get("/vendors/hanon")
+    assert (after.json()["city"], after.json()["website"]) == ("Held city", website)
+    assert after.json()["version"] == before["version"] + 2
+    assert after.headers["etag"] == f'"{before["version"] + 2}"'
