@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from instcat.config import normalise_database_url
-from instcat.models import Product, Trial, Vendor
+from instcat.models import Category, Product, Trial, Vendor
 from tests.conftest import Api
 
 # What an amendment does not copy from the version it corrects.
@@ -240,3 +240,33 @@ def test_a_vendor_patch_without_if_match_waits_and_keeps_the_other_edit(seeded, 
     assert (after.json()["city"], after.json()["website"]) == ("Held city", website)
     assert after.json()["version"] == before["version"] + 2
     assert after.headers["etag"] == f'"{before["version"] + 2}"'
+
+
+# --- the category tree --------------------------------------------------------------------------
+
+
+def test_a_move_that_a_concurrent_move_turns_into_a_cycle_is_refused(seeded, settings):
+    for code in ("lock-a", "lock-b"):
+        body = {"code": code, "name_zh": "锁", "name_en": code}
+        assert seeded.post("/categories", seeded.admin_token, json=body).status_code == 201
+
+    def move_b_under_a(session: Session) -> None:
+        a_id = session.execute(select(col(Category.id)).where(col(Category.code) == "lock-a"))
+        session.execute(
+            update(Category)
+            .where(col(Category.code) == "lock-b")
+            .values(parent_id=a_id.scalar_one())
+        )
+
+    with holding(settings.database_url, move_b_under_a) as seen:
+        response = seeded.patch("/categories/lock-a", seeded.admin_token, json={"parent": "lock-b"})
+
+    assert seen["waited"], "the request never waited for the held category"
+    # PostgreSQL: the request read the tree before the move committed and finds the cycle only
+    # once it has the tree locked, a 409. SQLite: the request reads the tree after the move
+    # committed (it waited for the write lock first), so the cycle is plain to see, a 400.
+    _problem(response, 409 if settings.database_url.startswith("postgresql") else 400)
+    parents = {
+        code: seeded.get(f"/categories/{code}").json()["parent"] for code in ("lock-a", "lock-b")
+    }
+    assert parents == {"lock-a": None, "lock-b": "lock-a"}
