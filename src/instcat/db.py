@@ -55,6 +55,12 @@ def _list_build_processes(settings: Settings) -> int:
     return min(2, os.cpu_count() or 1)
 
 
+# `with_for_update` argument for locking a row that is read to be changed: SELECT … FOR NO
+# KEY UPDATE on PostgreSQL, which waits for and holds off every other change of the row as
+# its own UPDATE would, but not other tables' foreign key checks against it. SQLite renders
+# no lock: its write transactions hold the whole database already.
+ROW_LOCK: dict[str, Any] = {"key_share": True}
+
 _BOOKKEEPING_ONLY = "instcat_bookkeeping_only"
 _CHECKPOINT_LATER = "instcat_checkpoint_later"
 

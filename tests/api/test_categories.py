@@ -276,6 +276,16 @@ def test_a_spec_that_products_use_cannot_be_removed(api):
     assert api.get("/categories/ftir").json()["specs"] == category_body()["specs"]
 
 
+@pytest.mark.parametrize("parent", ["top", "middle", "bottom"])
+def test_a_parent_that_would_make_a_cycle_is_a_400_and_nothing_changes(api, parent):
+    for code, above in (("top", None), ("middle", "top"), ("bottom", "middle")):
+        create_category(api, code=code, parent=above)
+    response = api.patch("/categories/top", api.admin_token, json={"parent": parent})
+    assert_problem(response, 400)
+    parents = {c["code"]: c["parent"] for c in api.get("/categories").json()["items"]}
+    assert parents == {"top": None, "middle": "top", "bottom": "middle"}
+
+
 # --- market figures ----------------------------------------------------------------------------
 
 

@@ -230,3 +230,117 @@ def test_concurrent_renames_to_one_model_have_exactly_one_winner(seeded: Api, se
         assert statuses == Counter({200: 1, 409: CREATORS - 1}), statuses
         found = seeded.get("/products", params={"vendor": "hanon", "q": model["model"]}).json()
         assert [p["model"] for p in found["items"]] == [model["model"]]
+
+
+# --- writes that must wait for each other ----------------------------------------------------
+
+STORM = 20
+PAIRS = 5
+HPLC_NUMBERS = ["max_pressure_bar", "flow_rate_max_ml_min", "flow_precision_rsd_pct",
+                "autosampler_capacity_vials", "solvent_channels"]  # fmt: skip
+
+
+def test_concurrent_amends_of_one_trial_make_one_draft(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="fuli")
+    reviewer = seeded.user("reviewer")
+    product = seeded.get("/products", params={"vendor": "fuli", "category": "hplc"}).json()
+    body = {
+        "product_id": product["items"][0]["id"],
+        "site": {"institution": "Race lab"},
+        "started_on": "2026-01-01",
+        "ended_on": "2026-02-01",
+        "checks": [{"metric": "m", "candidate": 1, "criterion": {"op": "le", "value": 2}}],
+    }
+    for round_number in range(CREATE_ROUNDS):
+        trial_id = seeded.post("/trials", vendor, json=body).json()["id"]
+        assert seeded.post(f"/trials/{trial_id}/submit", vendor).status_code == 200
+        decided = seeded.post(f"/trials/{trial_id}/review", reviewer, json=_decision(round_number))
+        assert decided.status_code == 200, decided.text
+        url = f"{server}/trials/{trial_id}/amend"
+        storm = [("POST", url, {"headers": _auth(vendor)}) for _ in range(STORM)]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({201: 1, 409: STORM - 1}), statuses
+        drafts = seeded.get("/trials", vendor, params={"status": "draft", "limit": 200}).json()
+        assert [t["previous_id"] for t in drafts["items"]].count(trial_id) == 1
+
+
+def _product_edit(round_number: int, i: int) -> dict:
+    """A different field or spec key for each of the STORM requests (five of each kind)."""
+    kind, n = divmod(i, 5)
+    if kind == 0:
+        return {"specs": {HPLC_NUMBERS[n]: 1000 + 100 * round_number + n}}
+    if kind == 1:
+        return {"price_band": f"band r{round_number} {n}"}
+    if kind == 2:
+        return {"launch_year": 2000 + 10 * round_number + n}
+    return {"name": f"Raced LC r{round_number} {n}"}
+
+
+def test_concurrent_product_patches_without_if_match_all_apply(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="hanon")
+    product_id = seeded.get("/products", params={"vendor": "hanon", "category": "hplc"}).json()[
+        "items"
+    ][0]["id"]
+    url = f"{server}/products/{product_id}"
+    for round_number in range(CREATE_ROUNDS):
+        before = httpx.get(url).json()
+        edits = [_product_edit(round_number, i) for i in range(STORM)]
+        storm = [("PATCH", url, {"headers": _auth(vendor), "json": edit}) for edit in edits]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: STORM}), statuses
+        after = httpx.get(url)
+        stored = after.json()
+        assert stored["version"] == before["version"] + STORM
+        assert after.headers["etag"] == f'"{stored["version"]}"'
+        # Every spec key sent is kept (none lost to another request's merge) ...
+        for edit in edits[:5]:
+            assert {k: stored["specs"][k] for k in edit["specs"]} == edit["specs"]
+        # ... and each field holds one of the values sent for it.
+        for field in ("price_band", "launch_year", "name"):
+            assert stored[field] in {e[field] for e in edits if field in e}, field
+
+
+def test_concurrent_vendor_patches_without_if_match_all_apply(seeded: Api, server: str) -> None:
+    vendor = seeded.user("vendor", vendor="hanon")
+    url = f"{server}/vendors/hanon"
+    for round_number in range(CREATE_ROUNDS):
+        before = httpx.get(url).json()
+        edits = [
+            [{"city": f"City r{round_number} {i}"},
+             {"website": f"https://r{round_number}-{i}.example.cn"},
+             {"description": f"Raced r{round_number} {i}"},
+             {"founded_year": 1950 + 10 * round_number + i}][i % 4]
+            for i in range(STORM)
+        ]  # fmt: skip
+        storm = [("PATCH", url, {"headers": _auth(vendor), "json": edit}) for edit in edits]
+        statuses = Counter(r.status_code for r in asyncio.run(_storm(storm)))
+        assert statuses == Counter({200: STORM}), statuses
+        after = httpx.get(url)
+        stored = after.json()
+        assert stored["version"] == before["version"] + STORM
+        assert after.headers["etag"] == f'"{stored["version"]}"'
+        for field in ("city", "website", "description", "founded_year"):
+            assert stored[field] in {e[field] for e in edits if field in e}, field
+
+
+def test_concurrent_crossed_moves_never_store_a_category_cycle(seeded: Api, server: str) -> None:
+    token = seeded.admin_token
+    for round_number in range(CREATE_ROUNDS):
+        pairs = [(f"r{round_number}-p{p}-a", f"r{round_number}-p{p}-b") for p in range(PAIRS)]
+        for code in (code for pair in pairs for code in pair):
+            body = {"code": code, "name_zh": "竞争", "name_en": code}
+            assert seeded.post("/categories", token, json=body).status_code == 201
+        storm = [
+            ("PATCH", f"{server}/categories/{child}", {"headers": _auth(token),
+                                                       "json": {"parent": parent}})
+            for a, b in pairs
+            for child, parent in ((a, b), (b, a))
+        ]  # fmt: skip
+        responses = asyncio.run(_storm(storm))
+        for p, (a, b) in enumerate(pairs):
+            pair = Counter(r.status_code for r in responses[2 * p : 2 * p + 2])
+            # The loser is a 409 when the tree changed while it waited for it, a 400 when
+            # the winner had committed before it read the tree (always so on SQLite).
+            assert pair[200] == 1 and pair[400] + pair[409] == 1, pair
+            parents = [httpx.get(f"{server}/categories/{code}").json()["parent"] for code in (a, b)]
+            assert parents in ([b, None], [None, a]), parents

@@ -170,7 +170,10 @@ class CategoryService:
         async with self.db.write() as session:
             category = await category_by_code(session, code)
             if "parent" in changes:
-                category.parent_id = await self._parent_id(session, data.parent, category.id)
+                parent_id = await self._parent_id(session, data.parent, category.id)
+                if parent_id is not None:
+                    await _still_acyclic(session, category.id or 0, parent_id)
+                category.parent_id = parent_id
             for field in ("name_zh", "name_en", "aliases", "description"):
                 if field in changes:
                     setattr(category, field, changes[field])
@@ -221,6 +224,30 @@ class CategoryService:
                 existing.position = position
                 session.add(existing)
         await session.flush()
+
+
+async def _still_acyclic(session: AsyncSession, own_id: int, parent_id: int) -> None:
+    """Check the new parent again on the tree as it is now, with every category row locked
+    until this transaction ends; a cycle that only a concurrent commit made is a 409.
+
+    On PostgreSQL two moves checked on the same tree (a under b, b under a) would otherwise
+    both pass and store a cycle. Every move takes these locks (in id order, so that two
+    never deadlock) and FOR NO KEY UPDATE also waits for any other change of a category
+    row. The tree is read after the locks are held, so it shows every move committed
+    before, and no parent in it can change until this move commits (a category created
+    meanwhile has no children, and moving it takes the locks). SQLite's write transaction
+    already holds the whole database: there the tree cannot have changed since
+    `_parent_id` read it.
+    """
+    await session.execute(
+        select(col(Category.id)).order_by(col(Category.id)).with_for_update(key_share=True)
+    )
+    tree = await category_codes(session)
+    if parent_id in descendants(tree, own_id):
+        raise Conflict(
+            "The category tree changed meanwhile: under the new parent this category would "
+            "now sit under itself. Reload and retry."
+        )
 
 
 def _products_of(category_id: int) -> Select[int | None]:

@@ -108,6 +108,13 @@ class CategoryController(Controller):
         guards=[roles("admin")],
         security=TOKEN_REQUIRED,
         responses=problem_responses(403, 404, 409, 429),
+        description=(
+            "A `parent` that would put the category under itself (a cycle in the category "
+            "tree) is a 400 when the tree as the request first reads it shows the cycle, and "
+            "a 409 when the cycle only appears because another change to the tree committed "
+            "while the request waited to lock the tree: the tree changed meanwhile, so reload "
+            "and retry. No cycle is ever stored."
+        ),
     )
     async def update_category(
         self,

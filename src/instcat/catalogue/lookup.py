@@ -88,8 +88,13 @@ def as_spec_reads(rows: Iterable[SpecDefinition]) -> list[SpecDefinitionRead]:
     ]
 
 
-async def vendor_by_slug(session: AsyncSession, slug: str) -> Vendor:
-    vendor = (await session.execute(select(Vendor).where(col(Vendor.slug) == slug))).scalar()
+async def vendor_by_slug(session: AsyncSession, slug: str, *, lock: bool = False) -> Vendor:
+    """The vendor with this slug, or NotFound; `lock` holds its row until the transaction
+    ends (see `instcat.db.ROW_LOCK`)."""
+    query = select(Vendor).where(col(Vendor.slug) == slug)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    vendor = (await session.execute(query)).scalar()
     if vendor is None:
         raise NotFound("vendor", slug)
     return vendor

@@ -22,7 +22,7 @@ from instcat.common import (
     refuse_nulls,
     unique_or_conflict,
 )
-from instcat.db import Database, rows_changed
+from instcat.db import ROW_LOCK, Database, rows_changed
 from instcat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from instcat.models import Category, Product, ProductSpecValue, Vendor
 from instcat.models.base import utcnow
@@ -176,8 +176,18 @@ class ProductService:
         actor.require("admin", "vendor")
         changes = data.model_dump(exclude_unset=True)
         refuse_nulls(changes, NULLABLE)
+        # Without If-Match the client asks for its fields to be written whatever the version:
+        # the row lock (ROW_LOCK) makes concurrent edits wait, so the version read here is
+        # the latest and the versioned update below cannot lose. With If-Match there is no
+        # lock: a concurrent change makes the update match no row, a 412 as asked.
+        lock = if_match is None
         async with self.db.write() as session:
-            product = await session.get(Product, product_id)
+            product = await session.get(
+                Product,
+                product_id,
+                with_for_update=ROW_LOCK if lock else None,
+                populate_existing=lock,
+            )
             if product is None:
                 raise NotFound("product", product_id)
             if not actor.acts_for_vendor(product.vendor_id):

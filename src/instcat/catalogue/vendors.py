@@ -139,7 +139,10 @@ class VendorService:
         changes = data.model_dump(exclude_unset=True)
         refuse_nulls(changes, NULLABLE)
         async with self.db.write() as session:
-            vendor = await vendor_by_slug(session, slug)
+            # Without If-Match the row is locked before it is read (as for products), so
+            # that concurrent edits wait for each other instead of losing the versioned
+            # update of `_save`; with If-Match a concurrent change is a 412.
+            vendor = await vendor_by_slug(session, slug, lock=if_match is None)
             if not actor.acts_for_vendor(vendor.id or 0):
                 raise Forbidden("Only the vendor itself or an admin may edit this profile.")
             refuse_admin_only(actor, changes, vendor, ADMIN_ONLY, "vendor")

@@ -15,7 +15,7 @@ from instcat.common import (
     lost_race,
     refuse_nulls,
 )
-from instcat.db import Database, rows_changed
+from instcat.db import ROW_LOCK, Database, rows_changed
 from instcat.errors import Conflict, Forbidden, NotFound
 from instcat.idempotency import Outcome, request_hash, run_idempotent
 from instcat.models import Product, Trial, TrialCheck, TrialReview, Vendor
@@ -109,14 +109,21 @@ class TrialService:
             trial = await self._visible(session, actor, trial_id)
             return await full_read(session, trial), trial.row_version
 
-    async def _visible(self, session: AsyncSession, actor: Actor, trial_id: int) -> Trial:
-        trial = await session.get(Trial, trial_id)
+    async def _visible(
+        self, session: AsyncSession, actor: Actor, trial_id: int, *, lock: bool = False
+    ) -> Trial:
+        # `lock` holds the row (ROW_LOCK) until the transaction ends.
+        trial = await session.get(
+            Trial, trial_id, with_for_update=ROW_LOCK if lock else None, populate_existing=lock
+        )
         if trial is None or not can_see(actor, trial):
             raise NotFound("trial", trial_id)
         return trial
 
-    async def _owned(self, session: AsyncSession, actor: Actor, trial_id: int) -> Trial:
-        trial = await self._visible(session, actor, trial_id)
+    async def _owned(
+        self, session: AsyncSession, actor: Actor, trial_id: int, *, lock: bool = False
+    ) -> Trial:
+        trial = await self._visible(session, actor, trial_id, lock=lock)
         if not actor.acts_for_vendor(trial.vendor_id):
             raise Forbidden("Only the vendor that owns this trial may change it.")
         return trial
@@ -231,7 +238,11 @@ class TrialService:
         """Start a correction of an accepted trial: a new draft version linked to it."""
         actor.require("vendor")
         async with self.db.write() as session:
-            old = await self._owned(session, actor, trial_id)
+            # Locked before anything is checked: a concurrent amend of the same trial waits
+            # here until this one commits, then finds its draft (or the status it left) and
+            # gets a 409. Without the lock two amends on PostgreSQL both find no amendment
+            # in progress and both add one.
+            old = await self._owned(session, actor, trial_id, lock=True)
             if old.status != "accepted":
                 raise Conflict(
                     f"Only the accepted version can be amended; this one is {old.status}."

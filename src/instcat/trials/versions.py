@@ -35,7 +35,11 @@ _CLOSED = ("rejected", "superseded")
 
 
 async def start_amendment(session: AsyncSession, actor: Actor, old: Trial) -> int:
-    """Copy an accepted trial and its checks into a new draft version; returns the new id."""
+    """Copy an accepted trial and its checks into a new draft version; returns the new id.
+
+    The caller holds the row lock of `old`, so that the check for an amendment in progress
+    and the insert of this one are not interleaved with another amend of the same trial.
+    """
     old_id = old.id or 0
     in_progress = await session.execute(
         select(col(Trial.id)).where(
