@@ -7,19 +7,15 @@ amendment of a trial, no edit without If-Match lost to a 409, no cycle in the ca
 The live two-worker races are in test_live_races.py.
 """
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from instcat.config import normalise_database_url
 from instcat.models import Category, Product, Trial, Vendor
+from tests.api.held import holding, sync_engine
 from tests.conftest import Api
 
 # What an amendment does not copy from the version it corrects.
@@ -36,61 +32,8 @@ _OWN_TO_A_VERSION = {
 }
 
 
-def _engine(url: str) -> Engine:
-    sync = normalise_database_url(url).replace("sqlite+aiosqlite:", "sqlite:", 1)
-    # The SQLite connection is committed from another thread than the one that opened it.
-    args = {"check_same_thread": False} if sync.startswith("sqlite") else {}
-    return create_engine(sync, connect_args=args)
-
-
-def _someone_waits(connection: Connection) -> bool:
-    """Whether another session waits for a lock (PostgreSQL); on SQLite the request waits
-    for the write lock, which shows nowhere: give it a moment."""
-    if connection.dialect.name != "postgresql":
-        time.sleep(0.5)
-        return True
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        waiting = connection.execute(query).scalar_one()
-        connection.rollback()  # the activity view is read once per transaction
-        if waiting:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-@contextmanager
-def holding(url: str, work: Callable[[Session], None]) -> Iterator[dict[str, bool]]:
-    """Run `work(session)` in an open transaction and commit it from a thread once a
-    request waits; yields where the caller sends its request."""
-    engine = _engine(url)
-    seen = {"waited": False}
-    try:
-        with engine.connect() as holder, engine.connect() as watcher:
-            session = Session(bind=holder)
-            work(session)
-            session.flush()
-
-            def commit_when_waited() -> None:
-                seen["waited"] = _someone_waits(watcher)
-                session.commit()
-
-            committer = threading.Thread(target=commit_when_waited)
-            committer.start()
-            try:
-                yield seen
-            finally:
-                committer.join(timeout=30)
-    finally:
-        engine.dispose()
-
-
 def _scalar(url: str, query) -> object:
-    engine = _engine(url)
+    engine = sync_engine(url)
     try:
         with engine.connect() as connection:
             return connection.execute(query).scalar_one()

@@ -6,83 +6,28 @@ write lock): the request's check before its write found nothing, and only the in
 decides. The live two-worker races are in test_live_races.py.
 """
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from instcat.config import normalise_database_url
 from instcat.models import Category, MarketFigure, Product, Vendor
+from tests.api.held import holding, sync_engine
 
 KEY = "raced"
 
 
-def _sync_url(url: str) -> str:
-    return normalise_database_url(url).replace("sqlite+aiosqlite:", "sqlite:", 1)
-
-
-def _engine(url: str) -> Engine:
-    sync = _sync_url(url)
-    # The SQLite connection is committed from another thread than the one that opened it.
-    args = {"check_same_thread": False} if sync.startswith("sqlite") else {}
-    return create_engine(sync, connect_args=args)
-
-
-def _someone_waits(connection: Connection) -> bool:
-    """Whether another session waits for a lock (PostgreSQL); on SQLite the request waits
-    for the write lock, which shows nowhere: give it a moment."""
-    if connection.dialect.name != "postgresql":
-        time.sleep(0.5)
-        return True
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        waiting = connection.execute(query).scalar_one()
-        connection.rollback()  # the activity view is read once per transaction
-        if waiting:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-@contextmanager
-def held(url: str, make: Callable[[Session], Any]) -> Iterator[dict[str, bool]]:
-    """Insert `make(session)`'s row in an open transaction and commit it from a thread once
-    a request waits; yields where the caller sends its request."""
-    engine = _engine(url)
-    seen = {"waited": False}
-    try:
-        with engine.connect() as holder, engine.connect() as watcher:
-            session = Session(bind=holder)
-            session.add(make(session))
-            session.flush()
-
-            def commit_when_waited() -> None:
-                seen["waited"] = _someone_waits(watcher)
-                session.commit()
-
-            committer = threading.Thread(target=commit_when_waited)
-            committer.start()
-            try:
-                yield seen
-            finally:
-                committer.join(timeout=30)
-    finally:
-        engine.dispose()
+def held(url: str, make: Callable[[Session], Any]) -> AbstractContextManager[dict[str, bool]]:
+    """Insert `make(session)`'s row in an open transaction, committed once a request waits."""
+    return holding(url, lambda session: session.add(make(session)))
 
 
 def _count(url: str, column: Any, value: Any) -> int:
-    engine = _engine(url)
+    engine = sync_engine(url)
     try:
         with engine.connect() as connection:
             return connection.execute(
