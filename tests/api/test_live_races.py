@@ -5,11 +5,7 @@ or doubled. Each race is repeated for several rounds.
 """
 
 import asyncio
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -17,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.live import serving
 
 # Slow tier (starts uvicorn with worker processes): left out of scripts/test --fast.
 pytestmark = pytest.mark.slow
@@ -25,41 +22,14 @@ ROUNDS = 8
 CLIENTS = 12
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(seeded: Api, settings) -> Iterator[str]:
     """uvicorn with 2 workers on the test database; yields the API base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "INSTCAT_DATABASE_URL": settings.database_url,
-        "INSTCAT_WRITE_RATE_PER_MINUTE": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "instcat.app:create_app", "--factory",
-         "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "uvicorn", "instcat.app:create_app", "--factory",
+               "--workers", "2", "--host", "127.0.0.1", "--port", "{port}",
+               "--log-level", "warning"]  # fmt: skip
+    with serving(command, settings.database_url) as base:
         yield base + "/api/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 async def _storm(requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
