@@ -23,7 +23,7 @@ from instcat.catalogue.schemas import (
 )
 from instcat.catalogue.search import encode_json
 from instcat.common import Page, audit, refuse_nulls, unique_or_conflict
-from instcat.db import Database
+from instcat.db import ROW_LOCK, Database
 from instcat.errors import Conflict, InvalidInput
 from instcat.models import Category, Product, ProductSpecValue, SpecDefinition
 from instcat.models.base import utcnow
@@ -240,7 +240,7 @@ async def _still_acyclic(session: AsyncSession, own_id: int, parent_id: int) -> 
     `_parent_id` read it.
     """
     await session.execute(
-        select(col(Category.id)).order_by(col(Category.id)).with_for_update(key_share=True)
+        select(col(Category.id)).order_by(col(Category.id)).with_for_update(**ROW_LOCK)
     )
     tree = await category_codes(session)
     if parent_id in descendants(tree, own_id):

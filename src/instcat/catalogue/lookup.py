@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from instcat.catalogue.schemas import SpecDefinitionRead
 from instcat.catalogue.specs import SpecDef
+from instcat.db import ROW_LOCK
 from instcat.errors import InvalidInput, NotFound
 from instcat.models import Category, SpecDefinition, Vendor
 
@@ -93,7 +94,7 @@ async def vendor_by_slug(session: AsyncSession, slug: str, *, lock: bool = False
     ends (see `instcat.db.ROW_LOCK`)."""
     query = select(Vendor).where(col(Vendor.slug) == slug)
     if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        query = query.with_for_update(**ROW_LOCK).execution_options(populate_existing=True)
     vendor = (await session.execute(query)).scalar()
     if vendor is None:
         raise NotFound("vendor", slug)
