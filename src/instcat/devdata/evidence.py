@@ -12,7 +12,7 @@ from instcat.devdata.base import ANCHOR
 from instcat.devdata.catalogue import ProductFacts
 from instcat.devdata.paired import PairedPlan, PairedResult
 from instcat.trials.checks import check_passed
-from instcat.trials.stats import equivalent_of
+from instcat.trials.stats import evidence_columns
 
 STATUSES = ["accepted", "submitted", "draft", "rejected", "revision_requested"]
 STATUS_WEIGHTS = [0.72, 0.08, 0.07, 0.07, 0.06]
@@ -148,7 +148,7 @@ def trial_row(
         "paired": paired[0] if paired else None,
         "statistics": paired[1] if paired else None,
         "has_paired": paired is not None,
-        "equivalent": equivalent_of(paired[1]) if paired else None,
+        **evidence_columns(paired[1] if paired else None),
         "all_checks_passed": all_passed,
         "check_count": len(checks),
         "illustrative": True,

@@ -26,6 +26,11 @@ class Trial(SQLModel, table=True):
             "equivalent",
             "ended_on",
             "reference_product_id",
+            "pair_count",
+            "proportional_bias",
+            "constant_bias",
+            "linear",
+            "site_institution",
         ),
     )
 
@@ -55,6 +60,11 @@ class Trial(SQLModel, table=True):
     has_paired: bool = Field(default=False)
     equivalent: bool | None = None
     all_checks_passed: bool = Field(default=True)
+    # The figures of the statistics that grading reads (`instcat.substitution.rules`).
+    pair_count: int | None = None
+    proportional_bias: bool | None = None
+    constant_bias: bool | None = None
+    linear: bool | None = None
     check_count: int = Field(default=0)
     illustrative: bool = Field(default=False)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")

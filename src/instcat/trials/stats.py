@@ -29,14 +29,35 @@ def equivalent_of(statistics: dict[str, Any] | None) -> bool | None:
     return bool(statistics.get("tost", {}).get("equivalent"))
 
 
+def evidence_columns(statistics: dict[str, Any] | None) -> dict[str, Any]:
+    """The trial columns grading reads, from stored statistics (None: there are none)."""
+    if not statistics:
+        return {
+            "equivalent": None,
+            "pair_count": None,
+            "proportional_bias": None,
+            "constant_bias": None,
+            "linear": None,
+        }
+    regression = statistics.get("passing_bablok") or {}
+    linearity = regression.get("linearity") or {}
+    return {
+        "equivalent": equivalent_of(statistics),
+        "pair_count": statistics.get("n"),
+        "proportional_bias": statistics.get("proportional_bias"),
+        "constant_bias": statistics.get("constant_bias"),
+        "linear": linearity.get("linear"),
+    }
+
+
 def paired_columns(paired: PairedIn | None) -> dict[str, Any]:
     """The trial columns that follow from its paired results (or from having none)."""
     if paired is None:
-        return {"paired": None, "statistics": None, "has_paired": False, "equivalent": None}
+        return {"paired": None, "statistics": None, "has_paired": False, **evidence_columns(None)}
     statistics = paired_statistics(paired)
     return {
         "paired": paired.model_dump(),
         "statistics": statistics,
         "has_paired": True,
-        "equivalent": equivalent_of(statistics),
+        **evidence_columns(statistics),
     }
