@@ -20,6 +20,7 @@ from instcat.substitution.grading import Shortfall, grade, months_before
 from instcat.substitution.lists import ListService
 from instcat.substitution.matrix import STATUS_NAMES, UNKNOWN, gaps_of, grade_matrix
 from instcat.substitution.schemas import ListCriteria
+from instcat.substitution.tables import CandidateEvidence
 from tests.reference.alternatives import candidates_of, references
 from tests.reference.build import build_entries
 from tests.reference.evidence import load_evidence
@@ -46,17 +47,20 @@ async def _every_pair_agrees(db: Database) -> int:
             refs = references(category, rule)
             cands = candidates_of(category, rule)
             trials = [category.trials.get(c.id, []) for c in cands]
+            imported = {r.id for r in refs}
             graded = grade_matrix(
                 category.definitions,
                 [c.specs for c in cands],
                 [r.specs for r in refs],
-                [any(t.qualifies for t in ts) for ts in trials],
+                CandidateEvidence(trials, imported).matrix([r.id for r in refs]),
                 keep_statuses=True,
             )
             units = {d.key: d.unit for d in category.definitions}
             for i, cand in enumerate(cands):
                 for j, ref in enumerate(refs):
-                    want = grade(category.definitions, cand.specs, ref.specs, trials[i], ref.id)
+                    want = grade(
+                        category.definitions, cand.specs, ref.specs, trials[i], ref.id, imported
+                    )
                     code = int(graded.codes[i, j])
                     assert (None if code == 3 else "ABC"[code]) == want.grade
                     assert gaps_of(int(graded.gap_masks[i, j]), graded.gap_keys) == want.gaps

@@ -33,6 +33,7 @@ def candidates_of(evidence: CategoryEvidence, rule: str) -> list[ProductRead]:
 
 def grade_all(evidence: CategoryEvidence, reference: ProductRead, rule: str) -> list[Graded]:
     """Every domestic candidate graded against one reference."""
+    imported = {p.id for p in references(evidence, rule)}
     return [
         Graded(
             product,
@@ -42,6 +43,7 @@ def grade_all(evidence: CategoryEvidence, reference: ProductRead, rule: str) -> 
                 reference.specs,
                 evidence.trials.get(product.id, []),
                 reference.id,
+                imported,
             ),
         )
         for product in candidates_of(evidence, rule)
@@ -53,12 +55,13 @@ def service_of(evidence: CategoryEvidence, product: ProductRead) -> ServiceFigur
     return ServiceFigures(response_hours=hours, regions=regions)
 
 
-def candidate_answer(evidence: CategoryEvidence, graded: Graded) -> Candidate:
+def candidate_answer(evidence: CategoryEvidence, graded: Graded, lang: str = "zh") -> Candidate:
     verdict = graded.verdict
     assert verdict.grade is not None
     return Candidate(
         product=graded.product,
         grade=verdict.grade,
+        **verdict.explained(lang),
         specs=[SpecComparisonRead(**c.as_dict()) for c in verdict.specs],
         gaps=verdict.gaps,
         trials=[TrialRef(**t.as_dict()) for t in verdict.trials],

@@ -41,6 +41,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
     """One entry per domestic product that replaces at least one reference well enough."""
     rule = criteria.domestic_rule
     refs = references(evidence, rule)
+    imported = {r.id for r in refs}
     entries = []
     for product in candidates_of(evidence, rule):
         if not _passes_thresholds(evidence, product, criteria):
@@ -49,7 +50,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
         replaces = []
         for reference in refs:
             verdict = grade(
-                evidence.definitions, product.specs, reference.specs, trials, reference.id
+                evidence.definitions, product.specs, reference.specs, trials, reference.id, imported
             )
             if verdict.grade is None or not meets_minimum(verdict.grade, criteria.min_grade):
                 continue
@@ -57,6 +58,7 @@ def entries_for_category(evidence: CategoryEvidence, criteria: ListCriteria) -> 
                 Replaces(
                     reference=reference,
                     grade=verdict.grade,
+                    **verdict.explained(),
                     specs=[SpecComparisonRead(**c.as_dict()) for c in verdict.specs],
                     gaps=verdict.gaps,
                 )

@@ -38,6 +38,18 @@ PASSED = TrialEvidence(
     ended_on=date(2026, 3, 31),
     reference_product_id=REFERENCE_ID,
 )
+# Split samples against REFERENCE: equivalent, 45 pairs, no proportional bias, linear.
+DIRECT = replace(
+    PASSED,
+    id=3,
+    check_count=0,
+    has_paired=True,
+    equivalent=True,
+    pairs=45,
+    proportional_bias=False,
+    constant_bias=False,
+    linear=True,
+)
 
 
 def candidate(**overrides):
@@ -51,8 +63,8 @@ def verdict_for(specs, trials=(PASSED,)):
     return grade(DEFINITIONS, specs, REFERENCE, list(trials), REFERENCE_ID)
 
 
-def test_candidate_meeting_every_spec_with_a_qualifying_trial_is_grade_a():
-    verdict = verdict_for(candidate())
+def test_candidate_meeting_every_spec_with_direct_split_samples_is_grade_a():
+    verdict = verdict_for(candidate(), trials=[DIRECT])
 
     assert verdict.grade == "A"
     assert verdict.gaps == []
@@ -60,8 +72,15 @@ def test_candidate_meeting_every_spec_with_a_qualifying_trial_is_grade_a():
     assert [c.status for c in verdict.specs] == ["meets"] * 4
 
 
+def test_candidate_meeting_every_spec_with_checks_only_is_grade_b():
+    verdict = verdict_for(candidate())
+
+    assert verdict.grade == "B"
+    assert verdict.explained()["basis"] == "checks_only"
+
+
 def test_non_critical_shortfall_with_a_qualifying_trial_is_grade_b_listing_the_gap():
-    verdict = verdict_for(candidate(flow_precision_rsd_pct=0.1))
+    verdict = verdict_for(candidate(flow_precision_rsd_pct=0.1), trials=[DIRECT])
 
     assert verdict.grade == "B"
     assert verdict.gaps == ["flow_precision_rsd_pct"]
@@ -186,13 +205,13 @@ def test_a_trial_counts_only_when_accepted_with_passing_results(changes, counts)
 
     assert trial.qualifies is counts
     assert trial.as_dict()["counts"] is counts
-    assert verdict_for(candidate(), trials=[trial]).grade == ("A" if counts else "C")
+    assert verdict_for(candidate(), trials=[trial]).grade == ("B" if counts else "C")
 
 
 def test_one_qualifying_trial_among_failing_ones_is_enough():
-    failing = replace(PASSED, id=2, all_checks_passed=False)
+    failing = replace(DIRECT, id=2, all_checks_passed=False)
 
-    assert verdict_for(candidate(), trials=[failing, PASSED]).grade == "A"
+    assert verdict_for(candidate(), trials=[failing, DIRECT]).grade == "A"
 
 
 def test_trials_against_this_reference_are_listed_first_then_newest_first():
@@ -206,10 +225,14 @@ def test_trials_against_this_reference_are_listed_first_then_newest_first():
     assert [t.id for t in verdict.trials] == [12, 11, 10, 13]
 
 
-def test_a_trial_against_another_reference_still_supports_the_candidate():
-    elsewhere = replace(PASSED, reference_product_id=99)
+def test_split_samples_against_another_imported_model_support_only_grade_b():
+    # An equivalent trial against an Agilent does not make the product A against a Waters.
+    elsewhere = replace(DIRECT, reference_product_id=99)
+    verdict = grade(DEFINITIONS, candidate(), REFERENCE, [elsewhere], REFERENCE_ID, {99, 7})
 
-    assert verdict_for(candidate(), trials=[elsewhere]).grade == "A"
+    assert verdict.grade == "B"
+    assert verdict.explained()["basis"] == "indirect"
+    assert verdict.explained()["caveats"] == ["indirect_evidence", "single_site"]
 
 
 @pytest.mark.parametrize(

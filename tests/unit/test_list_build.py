@@ -55,15 +55,21 @@ def product(pid, vendor, pressure, channels=4, *, made_in=None, status="active",
 
 
 def passed_trial(pid, reference_id=1):
+    """Split samples against `reference_id`: equivalent, 45 pairs, unbiased and linear."""
     return TrialEvidence(
         id=100 + pid,
         status="accepted",
         check_count=1,
         all_checks_passed=True,
-        has_paired=False,
-        equivalent=None,
+        has_paired=True,
+        equivalent=True,
         ended_on=date(2026, 3, 31),
         reference_product_id=reference_id,
+        pairs=45,
+        proportional_bias=False,
+        constant_bias=False,
+        linear=True,
+        institution="Lab",
     )
 
 
@@ -77,7 +83,11 @@ def evidence(products, trials=(), feedback_of=None, code="hplc", category_id=1):
         code=code,
         definitions=DEFINITIONS,
         products=products,
-        trials={pid: [passed_trial(pid)] for pid in trials},
+        # Run against the category's first imported product (its reference in these tests).
+        trials={
+            pid: [passed_trial(pid, next(p.id for p in products if not p.domestic))]
+            for pid in trials
+        },
         feedback=feedback_of or {},
         service=SERVICE,
     )

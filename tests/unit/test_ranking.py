@@ -52,13 +52,38 @@ def _products(r: random.Random, count: int) -> list[tuple[int, dict[str, Any], b
 
 
 def _trials(r: random.Random, count: int) -> dict[int, list[TrialEvidence]]:
+    """Trials of every kind the rule tells apart: checks only, split samples against another
+    product (any: imported, domestic or none), equivalent or not, few or many pairs, bias and
+    linearity flags true, false or unknown, one institution or two, several per product."""
     trials: dict[int, list[TrialEvidence]] = {}
+    trial_id = 0
     for pid in range(1, count + 1):
-        if r.random() < 0.5:
-            status = r.choice(["accepted", "submitted"])
-            trial = TrialEvidence(pid, status, 3, r.random() < 0.8, False, None, date(2026, 1, 1))
-            trials[pid] = [trial]
+        for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
+            trial_id += 1
+            paired = r.random() < 0.7
+            flags = [True, False, None]
+            trials.setdefault(pid, []).append(
+                TrialEvidence(
+                    trial_id,
+                    r.choice(["accepted", "accepted", "accepted", "submitted"]),
+                    r.choice([0, 3]),
+                    r.random() < 0.85,
+                    paired,
+                    r.choice([True, True, False, None]) if paired else None,
+                    date(2026, 1, r.randint(1, 3)),
+                    r.choice([None, *range(1, count + 1)]) if paired or r.random() < 0.3 else None,
+                    r.choice([12, 39, 40, 60]) if paired else None,
+                    r.choice(flags) if paired else None,
+                    r.choice(flags) if paired else None,
+                    r.choice([True, True, False, None]) if paired else None,
+                    r.choice(["Lab A", "Lab B"]),
+                )
+            )
     return trials
+
+
+def _imported(products: list[tuple[int, dict[str, Any], bool, bool, bool]], rule: str) -> set[int]:
+    return {p[0] for p in products if not (p[3] if rule == "manufacture" else p[2])}
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -68,13 +93,16 @@ def test_array_grades_equal_spec_by_spec_grades(seed: int, rule: str) -> None:
     products = _products(r, 60)
     trials = _trials(r, 60)
     index = CategoryIndex.build(DEFINITIONS, products, trials, {})
+    imported = _imported(products, rule)
     for position, (reference_id, reference, *_) in enumerate(products):
-        assessment = index.assess(reference, rule)
+        assessment = index.assess(reference_id, rule)
         for i, (pid, specs, *_) in enumerate(products):
             if not assessment.among[i]:
                 continue
-            verdict = grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
+            found = trials.get(pid, [])
+            verdict = grade(DEFINITIONS, specs, reference, found, reference_id, imported)
             assert assessment.grade(i) == verdict.grade, (position, pid, specs, reference)
+            assert int(assessment.evidence[i]) == verdict.evidence, (pid, reference_id, found)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -85,10 +113,11 @@ def test_candidates_rank_by_grade_then_rating_then_id(seed: int) -> None:
     trials = _trials(r, 60)
     overall = {pid: r.choice([None, 0.0, 3.5, 4.25, 4.25]) for pid, *_ in products}
     index = CategoryIndex.build(DEFINITIONS, products, trials, overall)
+    imported = _imported(products, "vendor")
     for reference_id, reference, *_ in products:
-        assessment = index.assess(reference, "vendor")
+        assessment = index.assess(reference_id, "vendor")
         verdicts = {
-            pid: grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id)
+            pid: grade(DEFINITIONS, specs, reference, trials.get(pid, []), reference_id, imported)
             for pid, specs, *_ in products
             if assessment.among[index.position[pid]]
         }
@@ -116,24 +145,30 @@ def test_explanations_written_as_bytes_equal_spec_by_spec_ones(seed: int) -> Non
     trials = _trials(r, 60)
     index = CategoryIndex.build(DEFINITIONS, products, trials, {})
     facts = _facts(index)
+    imported = _imported(products, "vendor")
+    lang = r.choice(["zh", "en"])
     for reference_id, reference, *_ in products:
-        assessment = index.assess(reference, "vendor")
+        assessment = index.assess(reference_id, "vendor")
         # One page of every candidate and one of every excluded product, in a shuffled order.
         page = [i for i in range(len(products)) if assessment.among[i]]
         r.shuffle(page)
         accepted = [products[i][0] for i in page if assessment.grade(i) is not None]
         refused = [products[i][0] for i in page if assessment.grade(i) is None]
-        shown = msgspec.json.decode(facts.candidates_json(assessment, accepted, reference_id))
+        shown = msgspec.json.decode(facts.candidates_json(assessment, accepted, reference_id, lang))
         excluded = msgspec.json.decode(facts.excluded_json(assessment, refused))
         assert [c["product"]["id"] for c in shown] == accepted
         assert [e["product_id"] for e in excluded] == refused
         verdicts = {
-            pid: grade(DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id)
+            pid: grade(
+                DEFINITIONS, candidate, reference, trials.get(pid, []), reference_id, imported
+            )
             for pid, candidate, *_ in products
         }
         for candidate in shown:
             verdict = verdicts[candidate["product"]["id"]]
             assert candidate["grade"] == verdict.grade
+            explained = verdict.explained(lang)
+            assert {k: candidate[k] for k in explained} == explained
             assert candidate["specs"] == [c.as_dict() for c in verdict.specs], reference
             assert candidate["gaps"] == verdict.gaps
             assert candidate["trials"] == [t.as_dict() for t in verdict.trials]
@@ -149,10 +184,10 @@ def test_an_empty_page_and_a_reference_without_values_explain_nothing() -> None:
     products = _products(random.Random(7), 10)
     index = CategoryIndex.build(DEFINITIONS, products, {}, {})
     facts = _facts(index)
-    assessment = index.assess(products[0][1], "vendor")
+    assessment = index.assess(products[0][0], "vendor")
     assert bytes(facts.candidates_json(assessment, [], 1)) == b"[]"
     assert bytes(facts.excluded_json(assessment, [])) == b"[]"
-    bare = index.assess({}, "vendor")
+    bare = index.assess(products[0][0], "vendor", {})
     among = [pid for i, pid in enumerate(index.ids.tolist()) if bare.among[i]]
     assert [
         (c["specs"], c["gaps"])

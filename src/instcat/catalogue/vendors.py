@@ -22,11 +22,11 @@ from instcat.db import Database, rows_changed
 from instcat.errors import Conflict, Forbidden
 from instcat.models import Product, Vendor
 from instcat.models.base import utcnow
+from instcat.substitution.rules import DOMESTIC
 from instcat.text import like_pattern, query_forms, search_text
 
-# Repeated as substitution.snapshot.DOMESTIC on purpose: list worker processes import that
-# module and should not load this one.
-DOMESTIC_COUNTRY = "CN"
+# Defined with the grading rule, which decides what domestic means.
+DOMESTIC_COUNTRY = DOMESTIC
 # What a PATCH may set to null, and what only an admin may change.
 NULLABLE = ("founded_year", "city", "website", "description")
 ADMIN_ONLY = ("country", "illustrative")

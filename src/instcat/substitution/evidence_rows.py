@@ -19,7 +19,7 @@ from sqlmodel import col
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summarise, summary_figures
 from instcat.models import Feedback, Product, Trial
-from instcat.substitution.grading import TrialEvidence
+from instcat.substitution.rules import TrialEvidence
 
 NO_FEEDBACK = summarise(0, {}).model_dump()
 
@@ -47,9 +47,9 @@ async def load_trials(
 
 def trial_evidence(row: Sequence[Any]) -> TrialEvidence:
     """The `TrialEvidence` of a `load_trial_rows` row."""
-    trial_id, status, checks, passed, paired, equivalent, ended_on, reference = row
+    trial_id, status, checks, passed, paired, equivalent, ended_on, *rest = row
     ended = date.fromisoformat(ended_on)
-    return TrialEvidence(trial_id, status, checks, passed, paired, equivalent, ended, reference)
+    return TrialEvidence(trial_id, status, checks, passed, paired, equivalent, ended, *rest)
 
 
 def accepted_trials(ended_on: ColumnElement[Any] | Mapped[Any]) -> Select[*tuple[Any, ...]]:
@@ -65,6 +65,11 @@ def accepted_trials(ended_on: ColumnElement[Any] | Mapped[Any]) -> Select[*tuple
         col(Trial.equivalent),
         ended_on,
         col(Trial.reference_product_id),
+        col(Trial.pair_count),
+        col(Trial.proportional_bias),
+        col(Trial.constant_bias),
+        col(Trial.linear),
+        col(Trial.site_institution),
     ).where(col(Trial.status) == "accepted")
 
 

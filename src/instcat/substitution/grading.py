@@ -1,13 +1,12 @@
-"""Substitution grades: spec-by-spec comparison and the A/B/C verdict (pure, no I/O).
+"""Spec-by-spec comparison, and one candidate graded against one reference with it (pure).
 
-A — drop-in: meets every spec the reference has a value for, and has qualifying trial evidence.
-B — functional: meets every critical spec and has qualifying trial evidence; the rest are gaps.
-C — candidate, unverified: meets every critical spec on paper, no qualifying trial yet.
-Not a substitute: a critical spec falls short or is unknown.
+The rule that turns the comparison and the trial evidence into a grade, its basis, caveats
+and explanation is `rules`; `grade` here applies it to one pair, spec by spec, and is what
+the array paths (`ranking`, `matrix`) are tested against.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,10 +14,28 @@ from typing import Any
 import msgspec
 
 from instcat.catalogue.specs import SpecDef
+from instcat.substitution.rules import (
+    EXCLUDED,
+    GRADE_RANK,
+    GRADES,
+    TRIAL_FIELDS,
+    TrialEvidence,
+    best_grade,
+    decide,
+    evidence_for,
+    explained,
+    meets_minimum,
+)
+
+__all__ = [
+    "GRADE_RANK",
+    "TRIAL_FIELDS",
+    "TrialEvidence",
+    "best_grade",
+    "meets_minimum",
+]
 
 _encode = msgspec.json.encode
-
-GRADE_RANK = {"A": 0, "B": 1, "C": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,57 +56,6 @@ class SpecComparison:
         }
 
 
-# A trial as answers and lists show it (`TrialEvidence.as_dict`).
-TRIAL_FIELDS = (
-    "id",
-    "status",
-    "all_checks_passed",
-    "equivalent",
-    "ended_on",
-    "reference_product_id",
-    "counts",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TrialEvidence:
-    """What grading needs to know about one trial of a candidate product."""
-
-    id: int
-    status: str
-    check_count: int
-    all_checks_passed: bool
-    has_paired: bool
-    equivalent: bool | None
-    ended_on: date
-    reference_product_id: int | None = None
-
-    @property
-    def qualifies(self) -> bool:
-        """Counts for A/B: accepted (not superseded), has results, all passed, equivalent."""
-        return (
-            self.status == "accepted"
-            and (self.check_count > 0 or self.has_paired)
-            and self.all_checks_passed
-            and (not self.has_paired or self.equivalent is True)
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(zip(TRIAL_FIELDS, self.as_row(), strict=True))
-
-    def as_row(self) -> list[Any]:
-        """The values of `as_dict`, in `TRIAL_FIELDS` order (how lists store a trial)."""
-        return [
-            self.id,
-            self.status,
-            self.all_checks_passed,
-            self.equivalent,
-            self.ended_on.isoformat(),
-            self.reference_product_id,
-            self.qualifies,
-        ]
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
     grade: str | None
@@ -97,6 +63,11 @@ class Verdict:
     gaps: list[str]
     reasons: list[str] = field(default_factory=list)
     trials: list[TrialEvidence] = field(default_factory=list)
+    evidence: int = 0  # `rules.evidence_for` of the pair
+
+    def explained(self, lang: str = "zh") -> dict[str, Any]:
+        """`basis`, `caveats` and `why` of a graded pair (`rules.explained`)."""
+        return explained(self.evidence, self.gaps, lang)
 
 
 def _close(a: float, b: float) -> bool:
@@ -208,30 +179,20 @@ def grade(
     reference_specs: Mapping[str, Any],
     trials: Sequence[TrialEvidence],
     reference_id: int | None = None,
+    references: Container[int] = frozenset(),
 ) -> Verdict:
-    """Grade a candidate against one reference from its specs and its trial evidence."""
+    """Grade a candidate against one reference from its specs and its trial evidence.
+    `references` holds the imported products of the reference's category."""
     specs = compare_specs(definitions, candidate_specs, reference_specs)
     reasons = shortfalls(definitions, specs)
     gaps = gaps_of(specs)
     # Trials against this very reference first, then the rest, newest first within each.
     ordered = sorted(newest_first(trials), key=lambda t: t.reference_product_id != reference_id)
-    if reasons:
-        return Verdict(None, specs, gaps, reasons, ordered)
-    verified = any(t.qualifies for t in trials)
-    if not verified:
-        return Verdict("C", specs, gaps, [], ordered)
-    return Verdict("B" if gaps else "A", specs, gaps, [], ordered)
-
-
-def best_grade(grades: Iterable[str]) -> str | None:
-    """The best of several grades (A over B over C)."""
-    ranked = sorted((g for g in grades if g in GRADE_RANK), key=GRADE_RANK.__getitem__)
-    return ranked[0] if ranked else None
-
-
-def meets_minimum(grade_value: str, minimum: str) -> bool:
-    """Whether a grade is at least `minimum` (A ≥ B ≥ C)."""
-    return GRADE_RANK[grade_value] <= GRADE_RANK[minimum]
+    evidence = evidence_for(trials, -1 if reference_id is None else reference_id, references)
+    code, _ = decide(evidence, bool(gaps), bool(reasons))
+    if code == EXCLUDED:
+        return Verdict(None, specs, gaps, reasons, ordered, evidence)
+    return Verdict(GRADES[code], specs, gaps, [], ordered, evidence)
 
 
 def months_before(day: date, months: int) -> date:

@@ -2,7 +2,7 @@
 
 `grading.grade` is the reference semantics: one status per (candidate, reference, spec) —
 meets, falls short, unknown, or not compared when the reference has no value — then the
-same A/B/C rules. Values are converted once per product, not once per pair.
+rule's table (`tables.GRADE_TABLE`). Values are converted once per product, not per pair.
 """
 
 import math
@@ -13,11 +13,12 @@ from typing import Any, cast
 import numpy as np
 
 from instcat.catalogue.specs import SpecDef
+from instcat.substitution.rules import GRADES
+from instcat.substitution.tables import GRADE_TABLE
 
 MEETS, FALLS_SHORT, UNKNOWN, NOT_COMPARED = 0, 1, 2, 3
 STATUS_NAMES = ("meets", "falls_short", "unknown")
-GRADE_CODES = np.array([b"A", b"B", b"C"])
-NONE = 3  # grade code of "not a substitute"
+GRADE_CODES = np.array([g.encode() for g in GRADES])
 MAX_GAP_BITS = 62  # gaps are a bit mask per pair over the non-critical specs
 
 
@@ -28,7 +29,8 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Grades:
-    """Per pair: grade code (0 A, 1 B, 2 C, 3 none) and the bit mask of non-critical gaps."""
+    """Per pair: grade code (`rules.GRADES` index, or `rules.EXCLUDED`) and the bit mask of
+    non-critical gaps."""
 
     codes: np.ndarray  # int8 [candidates, references]
     gap_masks: np.ndarray  # unsigned ints [candidates, references]
@@ -190,10 +192,11 @@ def grade_matrix(
     definitions: Sequence[SpecDef],
     candidates: Sequence[Mapping[str, Any]],
     references: Sequence[Mapping[str, Any]],
-    verified: Sequence[bool],
+    evidence: np.ndarray,
     keep_statuses: bool = False,
 ) -> Grades:
-    """Grades of every candidate (specs, has a qualifying trial) against every reference."""
+    """Grades of every candidate against every reference, from their specs and the evidence
+    code of each pair (`tables.CandidateEvidence.matrix`)."""
     shape = (len(candidates), len(references))
     non_critical = sum(not spec.critical for spec in definitions)
     if non_critical > MAX_GAP_BITS:
@@ -215,9 +218,7 @@ def grade_matrix(
         else:
             gap_masks |= short.astype(mask_type) << mask_type(len(gap_keys))
             gap_keys.append(spec.key)
-    codes = (gap_masks != 0).view(np.int8)  # B where there are gaps, A where none
-    codes[~np.asarray(verified, dtype=bool), :] = 2  # no qualifying trial: C
-    codes[failed_critical] = NONE
+    codes = GRADE_TABLE[evidence, (gap_masks != 0).view(np.int8), failed_critical.view(np.int8)]
     return Grades(codes, gap_masks, tuple(gap_keys), statuses)
 
 

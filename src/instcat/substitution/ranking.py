@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from instcat.catalogue.specs import SpecDef
-from instcat.substitution.grading import TrialEvidence, fold_values
+from instcat.substitution.grading import fold_values
+from instcat.substitution.rules import EXCLUDED, GRADES, TrialEvidence, is_domestic
+from instcat.substitution.tables import GRADE_TABLE, CandidateEvidence
 
 Bools = npt.NDArray[np.bool_]
-EXCLUDED = 3  # grade code of a product that is not a substitute
-GRADE_CODES = {"A": 0, "B": 1, "C": 2}
-GRADE_OF_CODE = ("A", "B", "C")
+GRADE_OF_CODE = GRADES
 STATUSES = ("meets", "falls_short", "unknown")  # as `grading.SpecComparison.status` names them
 MEETS, FALLS_SHORT, UNKNOWN = range(3)
 
@@ -95,7 +95,6 @@ class CategoryIndex:
     domestic_vendor: Bools
     made_in_cn: Bools
     active: Bools
-    verified: Bools  # has at least one trial that counts for A/B
     overall: npt.NDArray[np.float64]  # feedback overall rating, 0 when none
     trials: dict[int, list[TrialEvidence]] = field(default_factory=dict)
     numbers: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
@@ -112,6 +111,8 @@ class CategoryIndex:
     # Positions best rated first (then by id), and positions by id.
     by_rating: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     by_id: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    # Per domestic rule: every product's evidence codes (`tables.CandidateEvidence`).
+    _evidence: dict[str, CandidateEvidence] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -140,9 +141,6 @@ class CategoryIndex:
             domestic_vendor=np.array([p[2] for p in products], dtype=bool),
             made_in_cn=np.array([p[3] for p in products], dtype=bool),
             active=np.array([p[4] for p in products], dtype=bool),
-            verified=np.array(
-                [any(t.qualifies for t in trials.get(p[0], ())) for p in products], dtype=bool
-            ),
             overall=rating,
             trials={pid: list(t) for pid, t in trials.items()},
             numbers=numbers,
@@ -156,7 +154,16 @@ class CategoryIndex:
 
     def domestic(self, rule: str) -> Bools:
         """Domestic products, by the vendor's country or by the place of manufacture."""
-        return self.made_in_cn if rule == "manufacture" else self.domestic_vendor
+        return is_domestic(self.domestic_vendor, self.made_in_cn, rule)
+
+    def evidence(self, rule: str) -> CandidateEvidence:
+        """Every product's evidence codes under a domestic rule (made on first use)."""
+        found = self._evidence.get(rule)
+        if found is None:
+            references = set(self.ids[~self.domestic(rule)].tolist())
+            trials = [self.trials.get(int(pid), ()) for pid in self.ids]
+            found = self._evidence[rule] = CandidateEvidence(trials, references)
+        return found
 
     def candidates(self, rule: str) -> Bools:
         """Active domestic products."""
@@ -198,8 +205,13 @@ class CategoryIndex:
                 meets[positions] = True
         return meets & among
 
-    def assess(self, reference: Mapping[str, Any], rule: str) -> "Assessment":
-        """Grade every candidate against one reference, keeping what explains each grade."""
+    def assess(
+        self, reference_id: int, rule: str, reference: Mapping[str, Any] | None = None
+    ) -> "Assessment":
+        """Grade every candidate against one reference (by default with the specs the index
+        holds for it), keeping what explains each grade."""
+        if reference is None:
+            reference = self.specs[self.position[reference_id]]
         among = self.candidates(rule)
         short_critical = np.zeros(len(self.ids), dtype=bool)
         gap = np.zeros(len(self.ids), dtype=bool)
@@ -215,10 +227,9 @@ class CategoryIndex:
                 short_critical |= ~meets[spec.key]
             else:
                 gap |= ~meets[spec.key]
-        codes = np.where(gap, GRADE_CODES["B"], GRADE_CODES["A"])
-        codes = np.where(self.verified, codes, GRADE_CODES["C"])
-        codes = np.where(short_critical, EXCLUDED, codes)
-        return Assessment(self, reference, among, codes, meets, usable)
+        evidence = self.evidence(rule).against(reference_id)
+        codes = GRADE_TABLE[evidence, gap.view(np.int8), short_critical.view(np.int8)]
+        return Assessment(self, reference, among, codes, meets, usable, evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +239,10 @@ class Assessment:
     index: CategoryIndex
     reference: Mapping[str, Any]
     among: Bools
-    codes: npt.NDArray[np.int_]
+    codes: npt.NDArray[np.int8]
     meets: dict[str, Bools]  # per spec the reference has a value for
     usable: dict[str, bool]  # whether grading can compare the reference's value at all
+    evidence: npt.NDArray[np.uint16]  # per product: `rules.evidence_for` for this reference
 
     def rank(self) -> tuple[list[int], list[int]]:
         """Candidate ids best grade first (then best rated, then id), and excluded ids by id."""

@@ -25,12 +25,9 @@ from instcat.substitution.evidence_rows import (
     load_trial_rows,
     trial_evidence,
 )
-from instcat.substitution.grading import TrialEvidence
+from instcat.substitution.rules import DOMESTIC, TrialEvidence, is_domestic
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how `Timestamp` fields are written
-# The country of a domestic vendor or maker. Kept here, not with the catalogue's search
-# code, so that list worker processes need not import that (and its pinyin tables).
-DOMESTIC = "CN"
 
 
 def stamp(value: datetime | str) -> str:
@@ -278,11 +275,8 @@ def with_names(
 
 
 def is_domestic_row(product: dict[str, Any], rule: str) -> bool:
-    """`evidence.is_domestic` for a product snapshot."""
-    if rule == "manufacture":
-        made_in: str = product["made_in"]
-        return made_in == DOMESTIC
-    domestic: bool = product["domestic"]
+    """`rules.is_domestic` for a product snapshot."""
+    domestic: bool = is_domestic(product["domestic"], product["made_in"] == DOMESTIC, rule)
     return domestic
 
 
