@@ -100,7 +100,7 @@ def test_every_write_retires_cached_answers(seeded: Any, settings: Settings) -> 
             before = json.loads(await service.for_reference(15, "vendor", EVERYTHING))
             async with reader.read() as session:
                 revision = await read_revision(session)
-            assert reader.answers.get(("alternatives", 15, "vendor", EVERYTHING), revision)
+            assert reader.answers.get(("alternatives", 15, "vendor", EVERYTHING, "zh"), revision)
             candidate = before["candidates"][0]["product"]["id"]
             async with writer.write() as session:
                 product = await session.get(Product, candidate)

@@ -15,20 +15,16 @@ read as before.
 from base64 import b64decode
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from instcat.catalogue.specs import SpecDef
 from instcat.substitution.evidence_rows import feedback_summary
-from instcat.substitution.grading import (
-    GRADE_RANK,
-    TRIAL_FIELDS,
-    compare_specs,
-    grade,
-    newest_first,
-)
+from instcat.substitution.grading import compare_specs, grade, newest_first
 from instcat.substitution.matrix import GRADE_CODES, Unsupported, gaps_of, grade_matrix
+from instcat.substitution.rules import EXCLUDED, GRADE_RANK, TRIAL_FIELDS, explained
 from instcat.substitution.schemas import Entry, ListCriteria
 from instcat.substitution.snapshot import (
     Catalogue,
@@ -37,8 +33,10 @@ from instcat.substitution.snapshot import (
     is_domestic_row,
     with_names,
 )
+from instcat.substitution.tables import CandidateEvidence
 
 REFERENCE_ID = np.dtype("<i4")  # product ids are 32-bit integers in the schema
+EVIDENCE = np.dtype("<u2")  # `rules.evidence_for` codes
 
 
 def mask_type(keys: int) -> np.dtype:
@@ -47,6 +45,17 @@ def mask_type(keys: int) -> np.dtype:
         if keys <= 8 * width:
             return np.dtype(f"<u{width}")
     return np.dtype("<u8")
+
+
+# What a `replaces` item of a list generated before grades had a basis shows.
+UNEXPLAINED: dict[str, Any] = {"basis": None, "caveats": [], "why": []}
+
+
+@lru_cache(maxsize=4096)
+def _explained(code: int, gaps: tuple[str, ...], lang: str) -> dict[str, Any]:
+    """`rules.explained`, once per distinct pair of evidence and gaps (lists repeat them);
+    shared by the entries that show it, which only read it."""
+    return explained(code, gaps, lang)
 
 
 def unpacked(packed: str, dtype: np.dtype) -> list[int]:
@@ -100,26 +109,34 @@ def _passes(feedback: Any, service: dict[str, Any], criteria: ListCriteria) -> b
 
 def _grades(
     rows: CategoryRows, candidates: list[dict[str, Any]], refs: list[dict[str, Any]]
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    verified = [any(t.qualifies for t in rows.trials.get(c["id"], [])) for c in candidates]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Grade codes, gap masks and evidence codes of every (candidate, reference) pair."""
+    ref_ids = [r["id"] for r in refs]
+    evidence = CandidateEvidence(
+        [rows.trials.get(c["id"], ()) for c in candidates], set(ref_ids)
+    ).matrix(ref_ids)
     try:
         graded = grade_matrix(
-            rows.definitions, [c["specs"] for c in candidates], [r["specs"] for r in refs], verified
+            rows.definitions, [c["specs"] for c in candidates], [r["specs"] for r in refs], evidence
         )
-        return graded.codes, graded.gap_masks, graded.gap_keys
+        return graded.codes, graded.gap_masks, evidence, graded.gap_keys
     except Unsupported:
         # Values the matrix cannot mirror: grade pair by pair (and fail the same way).
         keys = tuple(d.key for d in rows.definitions if not d.critical)
-        codes = np.full((len(candidates), len(refs)), 3, dtype=np.int8)
+        codes = np.full((len(candidates), len(refs)), EXCLUDED, dtype=np.int8)
         masks = np.zeros((len(candidates), len(refs)), dtype=np.int64)
+        references = set(ref_ids)
         for i, c in enumerate(candidates):
             trials = rows.trials.get(c["id"], [])
             for j, r in enumerate(refs):
-                verdict = grade(rows.definitions, c["specs"], r["specs"], trials, r["id"])
+                verdict = grade(
+                    rows.definitions, c["specs"], r["specs"], trials, r["id"], references
+                )
+                evidence[i, j] = verdict.evidence
                 if verdict.grade is not None:
                     codes[i, j] = GRADE_RANK[verdict.grade]
                     masks[i, j] = sum(1 << keys.index(g) for g in verdict.gaps)
-        return codes, masks, keys
+        return codes, masks, evidence, keys
 
 
 def category_entries(
@@ -138,7 +155,7 @@ def category_entries(
             service.append(figures)
     if not candidates or not refs:
         return CategoryList()
-    codes, masks, gap_keys = _grades(rows, candidates, refs)
+    codes, masks, evidence, gap_keys = _grades(rows, candidates, refs)
     ok = codes <= GRADE_RANK[criteria.min_grade]
     cand_idx, ref_idx = np.nonzero(ok)
     if not len(cand_idx):
@@ -154,10 +171,11 @@ def category_entries(
     gap_mask = mask_type(len(gap_keys))
     pair_masks = masks[cand_idx, ref_idx].astype(gap_mask).tobytes()
     pair_grades = GRADE_CODES[pair_codes].tobytes().decode()
+    pair_evidence = evidence[cand_idx, ref_idx].astype(EVIDENCE).tobytes()
     starts = np.flatnonzero(np.r_[True, cand_idx[1:] != cand_idx[:-1]]).tolist()
     owners = cand_idx[starts].tolist()
     built = CategoryList()
-    id_size, mask_size = REFERENCE_ID.itemsize, gap_mask.itemsize
+    id_size, mask_size, code_size = REFERENCE_ID.itemsize, gap_mask.itemsize, EVIDENCE.itemsize
     for i, start, end in zip(owners, starts, [*starts[1:], len(pair_grades)], strict=True):
         product = candidates[i]
         if product["vendor"] not in built.vendors:
@@ -178,6 +196,7 @@ def category_entries(
                     "references": ids[start * id_size : end * id_size],
                     "grades": grades,
                     "gaps": pair_masks[start * mask_size : end * mask_size],
+                    "evidence": pair_evidence[start * code_size : end * code_size],
                 },
                 "evidence": {
                     "trials": [t.as_row() for t in trials],
@@ -201,14 +220,16 @@ def expanded(
     definitions: Mapping[str, Sequence[SpecDef]],
     parts: ListParts | None = None,
     specs: bool = True,
+    lang: str = "zh",
 ) -> dict[str, Any]:
     """The JSON of the public entry of a stored one (`expand` validates it). `parts` is None
     for a list generated before its entries shared them; entries stored before compaction
     are whole. With `specs` False, each reference's spec-by-spec comparison is left empty
-    (exports that do not show it skip the work)."""
+    (exports that do not show it skip the work). Lists generated before grades had a basis
+    show `basis` null and no caveats or why."""
     stored = data["replaces"]
     if isinstance(stored, list):
-        return data
+        return {**data, "replaces": [{**r, **UNEXPLAINED} for r in stored]}
     product = data["product"]
     evidence = data["evidence"]
     if parts is None:
@@ -229,16 +250,22 @@ def expanded(
             "service": vendor["service"],
         }
     shown = definitions.get(data["category"], []) if specs else []
+    codes: list[int] | list[None] = [None] * len(ids)
+    if "evidence" in stored:
+        found = stored["evidence"]
+        codes = found if isinstance(found, list) else unpacked(found, EVIDENCE)
     replaces = []
-    for ref_id, grade_value, mask in zip(ids, stored["grades"], masks, strict=True):
+    for ref_id, grade_value, mask, code in zip(ids, stored["grades"], masks, codes, strict=True):
         reference = references[ref_id]
         compared = compare_specs(shown, product["specs"], reference["specs"]) if specs else []
+        gaps = gaps_of(mask, gap_keys)
         replaces.append(
             {
                 "reference": reference,
                 "grade": grade_value,
+                **(UNEXPLAINED if code is None else _explained(code, tuple(gaps), lang)),
                 "specs": [c.as_dict() for c in compared],
-                "gaps": gaps_of(mask, gap_keys),
+                "gaps": gaps,
             }
         )
     return {**data, "product": product, "evidence": evidence, "replaces": replaces}
@@ -249,6 +276,7 @@ def expand(
     references: Mapping[int, dict[str, Any]],
     definitions: Mapping[str, Sequence[SpecDef]],
     parts: ListParts | None = None,
+    lang: str = "zh",
 ) -> Entry:
     """The public entry of a stored one (see `expanded`)."""
-    return Entry.model_validate(expanded(data, references, definitions, parts))
+    return Entry.model_validate(expanded(data, references, definitions, parts, lang=lang))

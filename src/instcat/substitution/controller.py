@@ -37,6 +37,10 @@ Rule = Annotated[
     QueryParameter(description="vendor: the vendor's home country is CN; manufacture: made in CN"),
 ]
 ListId = IdPath
+Lang = Annotated[
+    Literal["zh", "en"],
+    QueryParameter(description="Language of the `why` sentences: zh (default) or en"),
+]
 ExcludedLimit = Annotated[
     int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Excluded products per page, 1–{MAX_PAGE}")
 ]
@@ -86,20 +90,23 @@ class AlternativesController(Controller):
         offset: Offset = 0,
         excluded_limit: ExcludedLimit = DEFAULT_PAGE,
         excluded_offset: ExcludedOffset = 0,
+        lang: Lang = "zh",
     ) -> Response[Alternatives | CategoryAlternatives]:
         """Graded domestic candidates for an imported product (`reference`) or a whole category.
 
         `limit`/`offset` page through each reference's candidates (best first) and
         `excluded_limit`/`excluded_offset` through the products that are not substitutes;
-        `candidates_total` and `excluded_total` count them all.
+        `candidates_total` and `excluded_total` count them all. Each candidate's `basis`,
+        `caveats` and `why` (in `lang`) explain its grade against that reference; the rule
+        is described in docs/grading.md.
         """
         if (reference is None) == (category is None):
             raise InvalidInput.field("reference", "give exactly one of reference or category")
         window = Window(limit, offset, excluded_limit, excluded_offset)
         if reference is not None:
-            body = await alternatives.for_reference(reference, domestic_rule, window)
+            body = await alternatives.for_reference(reference, domestic_rule, window, lang)
         else:
-            body = await alternatives.for_category(category or "", domestic_rule, window)
+            body = await alternatives.for_category(category or "", domestic_rule, window, lang)
         # Already JSON, encoded once (and possibly cached) by the service; the declared
         # return type is what documents its schema, hence the ignore.
         return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]
@@ -145,12 +152,14 @@ class SubstitutionListController(Controller):
         list_id: ListId,
         limit: Limit = DEFAULT_PAGE,
         offset: Offset = 0,
+        lang: Lang = "zh",
     ) -> SubstitutionList:
         """A list with a page of its entries (`limit`/`offset`, list order) and their evidence.
 
-        `entry_count` counts every entry; the export has them all.
+        `entry_count` counts every entry; the export has them all. Each `replaces` item's
+        `why` sentences are in `lang`.
         """
-        return await lists.get(actor, list_id, limit, offset)
+        return await lists.get(actor, list_id, limit, offset, lang)
 
     @post(
         "/{list_id:int}/publish",
@@ -185,9 +194,13 @@ class SubstitutionListController(Controller):
         actor: NamedDependency[Actor],
         list_id: ListId,
         against: Annotated[int, QueryParameter(ge=1, le=2**31 - 1)],
+        lang: Lang = "zh",
     ) -> ListDiff:
-        """Entries added to and removed from `against`, and changed grades."""
-        return await lists.diff(actor, list_id, against)
+        """Entries added to and removed from `against`, and changed grades.
+
+        Removed and changed items carry `reasons` (docs/grading.md lists the codes).
+        """
+        return await lists.diff(actor, list_id, against, lang)
 
     @get(
         "/{list_id:int}/export",

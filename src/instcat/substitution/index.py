@@ -15,20 +15,19 @@ from instcat.models import Product, Vendor
 from instcat.substitution.evidence_rows import feedback_summary, load_feedback, load_trials
 from instcat.substitution.grading import Shortfall, newest_first, shown_json
 from instcat.substitution.ranking import (
-    GRADE_OF_CODE,
     MEETS,
     STATUSES,
     UNKNOWN,
     Assessment,
     CategoryIndex,
 )
-from instcat.substitution.snapshot import DOMESTIC
+from instcat.substitution.rules import DOMESTIC, GRADES, explained
 
 ACTIVE = "active"
 _encode = msgspec.json.encode
 _STATUS_NAMES = [status.encode() for status in STATUSES]  # by status code
-# Between a candidate's product and its first spec comparison, by grade code.
-_GRADE_THEN_SPECS = [b',"grade":"%b","specs":[' % g.encode() for g in GRADE_OF_CODE]
+# Between a candidate's product and its basis, by grade code.
+_GRADE = [b',"grade":"%b",' % g.encode() for g in GRADES]
 
 
 @dataclass
@@ -119,17 +118,23 @@ class CategoryFacts:
         return b"[%b]" % b",".join(first + [raw for ref, raw in pairs if ref != reference_id])
 
     def candidates_json(
-        self, assessment: Assessment, product_ids: Sequence[int], reference_id: int
+        self,
+        assessment: Assessment,
+        product_ids: Sequence[int],
+        reference_id: int,
+        lang: str = "zh",
     ) -> msgspec.Raw:
-        """The candidates `product_ids` as a JSON list of `Candidate`: each one's grade, its
-        spec-by-spec comparison with the reference and its gaps as `grading.grade` gives
-        them, its trials, feedback and service. Written as bytes straight away: this is the
-        hot path of every alternatives answer."""
+        """The candidates `product_ids` as a JSON list of `Candidate`: each one's grade with
+        its basis, caveats and why (in `lang`), its spec-by-spec comparison with the
+        reference and its gaps as `grading.grade` gives them, its trials, feedback and
+        service. Written as bytes straight away: this is the hot path of every alternatives
+        answer."""
         index = self.index
         definitions = index.definitions
         positions = [index.position[pid] for pid in product_ids]
         compared, rows = assessment.statuses(positions, definitions)
         grades = assessment.codes[positions].tolist() if positions else []
+        evidence = assessment.evidence[positions].tolist() if positions else []
         reference = assessment.reference
         last = len(compared) - 1
         # What follows a candidate's value in each compared spec, by status code: the
@@ -146,18 +151,29 @@ class CategoryFacts:
             None if definitions[i].critical else _encode(definitions[i].key) for i in compared
         ]
         # From the end of the specs to the start of the trials, by row of status codes.
-        between: dict[tuple[int, ...], bytes] = {}
+        between: dict[tuple[int, ...], tuple[bytes, list[str]]] = {}
+        # Basis, caveats and why up to the specs, by evidence code and gaps.
+        explaining: dict[tuple[int, tuple[str, ...]], bytes] = {}
         out: list[bytes] = []
-        for product_id, position, codes, grade in zip(
-            product_ids, positions, rows, grades, strict=True
+        for product_id, position, codes, grade, code in zip(
+            product_ids, positions, rows, grades, evidence, strict=True
         ):
             row = tuple(codes)
-            gaps = between.get(row)
-            if gaps is None:
+            found = between.get(row)
+            if found is None:
                 keys = [k for k, code in zip(gap_keys, row, strict=True) if k and code != MEETS]
-                gaps = between[row] = b'],"gaps":[%b],"trials":' % b",".join(keys)
+                found = between[row] = (
+                    b'],"gaps":[%b],"trials":' % b",".join(keys),
+                    [msgspec.json.decode(k) for k in keys],
+                )
+            gaps, gap_names = found
+            said = explaining.get((code, tuple(gap_names)))
+            if said is None:
+                said = explaining[(code, tuple(gap_names))] = (
+                    _encode(explained(code, gap_names, lang))[1:-1] + b',"specs":['
+                )
             starts = self._spec_starts(position)
-            out += (b'{"product":', self.shown[product_id], _GRADE_THEN_SPECS[grade])
+            out += (b'{"product":', self.shown[product_id], _GRADE[grade], said)
             for i, after, code in zip(compared, follows, row, strict=True):
                 out += (starts[i], after[code])
             out += (

@@ -60,13 +60,13 @@ async def _vendors(
 
 
 async def _expanded(
-    session: AsyncSession, listed: SubstitutionList, stored: list[Any]
+    session: AsyncSession, listed: SubstitutionList, stored: list[Any], lang: str = "zh"
 ) -> list[Entry]:
     ids = _reference_ids(listed, stored)
     references = await _references(session, listed.id or 0, ids) if ids else {}
     definitions = _definitions(listed)
     parts = await _parts(session, listed, stored)
-    return [expand(data, references, definitions, parts) for data in stored]
+    return [expand(data, references, definitions, parts, lang) for data in stored]
 
 
 def _definitions(listed: SubstitutionList) -> dict[str, list[SpecDef]]:
@@ -135,7 +135,11 @@ def _expanded_all(stored: list[Any], *context: Any) -> list[dict[str, Any]]:
 
 
 async def read_entries(
-    session: AsyncSession, listed: SubstitutionList, limit: int | None, offset: int
+    session: AsyncSession,
+    listed: SubstitutionList,
+    limit: int | None,
+    offset: int,
+    lang: str = "zh",
 ) -> list[Entry]:
     """The entries of a list in list order, `limit` of them from `offset` (all when None)."""
     query = (
@@ -147,7 +151,7 @@ async def read_entries(
     if limit is not None:
         query = query.limit(limit)
     stored = list((await session.execute(query)).scalars())
-    return await _expanded(session, listed, stored)
+    return await _expanded(session, listed, stored, lang)
 
 
 async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str, int]]:
@@ -163,7 +167,7 @@ async def grades_of(session: AsyncSession, list_id: int) -> dict[int, tuple[str,
 
 
 async def entries_at(
-    session: AsyncSession, listed: SubstitutionList, positions: list[int]
+    session: AsyncSession, listed: SubstitutionList, positions: list[int], lang: str = "zh"
 ) -> dict[int, Entry]:
     """The entries at these positions of a list, read a thousand at a time."""
     found: dict[int, Entry] = {}
@@ -177,6 +181,6 @@ async def entries_at(
                 )
             )
         ).all()
-        entries = await _expanded(session, listed, [r[1] for r in rows])
+        entries = await _expanded(session, listed, [r[1] for r in rows], lang)
         found.update(zip((r[0] for r in rows), entries, strict=True))
     return found

@@ -18,14 +18,17 @@ from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
 from instcat.models.base import utcnow
 from instcat.models.lists import SubstitutionReference, SubstitutionVendor
+from instcat.substitution.diff_reasons import Reasons, read_now
 from instcat.substitution.export import written
 from instcat.substitution.grading import months_before
 from instcat.substitution.list_reads import entries_at, entry_chunks, grades_of, read_entries
+from instcat.substitution.rules import RULE_VERSION
 from instcat.substitution.schemas import (
     Entry,
     GradeChange,
     ListCriteria,
     ListDiff,
+    RemovedEntry,
     SubstitutionList,
     SubstitutionListSummary,
 )
@@ -81,6 +84,7 @@ class ListService:
                 )
                 stored = criteria.model_dump(mode="json")
                 stored["evaluated_on"] = today.isoformat()
+                stored["grading_rule"] = RULE_VERSION
                 row = ListRow(
                     label=criteria.label,
                     criteria=stored,
@@ -126,17 +130,27 @@ class ListService:
         return row
 
     async def _entries(
-        self, session: AsyncSession, row: ListRow, limit: int | None, offset: int
+        self,
+        session: AsyncSession,
+        row: ListRow,
+        limit: int | None,
+        offset: int,
+        lang: str = "zh",
     ) -> list[Entry]:
-        return await read_entries(session, row, limit, offset)
+        return await read_entries(session, row, limit, offset, lang)
 
     async def get(
-        self, actor: Actor, list_id: int, limit: int | None = DEFAULT_PAGE, offset: int = 0
+        self,
+        actor: Actor,
+        list_id: int,
+        limit: int | None = DEFAULT_PAGE,
+        offset: int = 0,
+        lang: str = "zh",
     ) -> SubstitutionList:
         """A list with a page of its entries (all when `limit` is None); drafts are for staff."""
         async with self.db.read() as session:
             row = await self._visible(session, actor, list_id)
-            entries = await self._entries(session, row, limit, offset)
+            entries = await self._entries(session, row, limit, offset, lang)
         return SubstitutionList(**_summary(row).model_dump(), entries=entries)
 
     async def summary(self, actor: Actor, list_id: int) -> SubstitutionListSummary:
@@ -233,8 +247,9 @@ class ListService:
                 session, actor, "delete", "substitution_list", list_id, {"label": row.label}
             )
 
-    async def diff(self, actor: Actor, list_id: int, against_id: int) -> ListDiff:
-        """Entries added to and removed from `against`, and grades that changed."""
+    async def diff(self, actor: Actor, list_id: int, against_id: int, lang: str = "zh") -> ListDiff:
+        """Entries added to and removed from `against`, and grades that changed, the removed
+        and changed ones with their reasons (`diff_reasons`)."""
         async with self.db.read() as session:
             this = await self._visible(session, actor, list_id)
             other = await self._visible(session, actor, against_id)
@@ -248,17 +263,32 @@ class ListService:
                 for pid, (grade, pos) in mine.items()
                 if pid in theirs and theirs[pid][0] != grade
             )
-            mine_entries = await entries_at(session, this, sorted(added + changed))
-            their_entries = await entries_at(session, other, removed)
+            mine_entries = await entries_at(session, this, sorted(added + changed), lang)
+            changed_ids = [mine_entries[pos].product.id for pos in changed]
+            their_positions = removed + [theirs[pid][1] for pid in changed_ids]
+            their_entries = await entries_at(session, other, sorted(their_positions), lang)
+            now = await read_now(session, their_entries.values())
+        reasons = Reasons(this.criteria, other.criteria, this.domestic_rule, now)
         changes: list[Any] = []
-        for pos in changed:
-            entry = mine_entries[pos]
-            before = theirs[entry.product.id][0]
-            changes.append(GradeChange(product=entry.product, from_=before, to=entry.grade))
+        for pos, pid in zip(changed, changed_ids, strict=True):
+            entry, before = mine_entries[pos], their_entries[theirs[pid][1]]
+            changes.append(
+                GradeChange(
+                    product=entry.product,
+                    from_=before.grade,
+                    to=entry.grade,
+                    reasons=reasons.changed(before, entry),
+                )
+            )
         return ListDiff(
             list_id=list_id,
             against=against_id,
             added=[mine_entries[pos] for pos in added],
-            removed=[their_entries[pos] for pos in removed],
+            removed=[
+                RemovedEntry(
+                    **their_entries[pos].model_dump(), reasons=reasons.removed(their_entries[pos])
+                )
+                for pos in removed
+            ],
             changed=changes,
         )

@@ -10,6 +10,44 @@ from instcat.feedback.schemas import FeedbackSummary
 
 DomesticRule = Literal["vendor", "manufacture"]
 Grade = Literal["A", "B", "C"]
+Basis = Literal["direct", "indirect", "checks_only", "none"]
+Caveat = Literal[
+    "spec_gaps",
+    "indirect_evidence",
+    "checks_only",
+    "few_pairs",
+    "proportional_bias",
+    "constant_bias",
+    "nonlinear",
+    "single_site",
+    "not_equivalent",
+]
+DiffReason = Literal[
+    "discontinued",
+    "no_longer_domestic",
+    "spec_changed",
+    "evidence_added",
+    "evidence_superseded",
+    "evidence_expired",
+    "not_equivalent",
+    "grade_up",
+    "grade_down",
+    "criteria_changed",
+    "rule_changed",
+]
+Language = Literal["zh", "en"]
+
+_BASIS = (
+    "The strongest evidence the candidate has for this very reference: `direct` (an "
+    "equivalent split-sample trial against it), `indirect` (against another imported model "
+    "of the category), `checks_only` (metric checks, or split samples without a reference), "
+    "`none`. See docs/grading.md."
+)
+_CAVEATS = "What limits the grade, in this order when present (docs/grading.md)"
+_WHY = (
+    "Sentences saying which rule decided the grade and what evidence would raise it; "
+    "Chinese unless the request asks `lang=en`"
+)
 
 
 class SpecComparisonRead(BaseModel):
@@ -38,6 +76,9 @@ class ServiceFigures(BaseModel):
 class Candidate(BaseModel):
     product: ProductRead
     grade: Grade
+    basis: Basis = Field(description=_BASIS)
+    caveats: list[Caveat] = Field(description=_CAVEATS)
+    why: list[str] = Field(description=_WHY)
     specs: list[SpecComparisonRead]
     gaps: list[str]
     trials: list[TrialRef]
@@ -86,6 +127,11 @@ class ListCriteria(Strict):
 class Replaces(BaseModel):
     reference: ProductRead
     grade: Grade
+    basis: Basis | None = Field(
+        description=_BASIS + " Null for lists generated before grades had a basis."
+    )
+    caveats: list[Caveat] = Field(description=_CAVEATS + "; empty for such lists")
+    why: list[str] = Field(description=_WHY + "; empty for such lists")
     specs: list[SpecComparisonRead]
     gaps: list[str]
 
@@ -120,10 +166,18 @@ class SubstitutionList(SubstitutionListSummary):
     entries: list[Entry]
 
 
+_REASONS = "Why, in the contract's vocabulary and order (docs/grading.md)"
+
+
+class RemovedEntry(Entry):
+    reasons: list[DiffReason] = Field(description=_REASONS)
+
+
 class GradeChange(BaseModel):
     product: ProductRead
     from_: Grade = Field(alias="from", serialization_alias="from")
     to: Grade
+    reasons: list[DiffReason] = Field(description=_REASONS)
 
     model_config = {"populate_by_name": True}
 
@@ -132,5 +186,5 @@ class ListDiff(BaseModel):
     list_id: int
     against: int
     added: list[Entry]
-    removed: list[Entry]
+    removed: list[RemovedEntry]
     changed: list[GradeChange]

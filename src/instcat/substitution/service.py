@@ -42,21 +42,20 @@ class Window:
 
 
 def answers_for(
-    facts: CategoryFacts, reference_ids: list[int], rule: str, window: Window
+    facts: CategoryFacts, reference_ids: list[int], rule: str, window: Window, lang: str = "zh"
 ) -> list[dict[str, Any]]:
     """Each reference's page of candidates and excluded products, as JSON-ready values in
     the shape of `ReferenceAlternatives` (tests hold the two identical)."""
     answers = []
     for reference_id in reference_ids:
-        reference = facts.index.specs[facts.index.position[reference_id]]
-        assessment = facts.index.assess(reference, rule)
+        assessment = facts.index.assess(reference_id, rule)
         ranked, excluded = assessment.rank()
         shown = ranked[window.offset :][: window.limit]
         dropped = excluded[window.excluded_offset :][: window.excluded_limit]
         answers.append(
             {
                 "reference": facts.shown[reference_id],
-                "candidates": facts.candidates_json(assessment, shown, reference_id),
+                "candidates": facts.candidates_json(assessment, shown, reference_id, lang),
                 "excluded": facts.excluded_json(assessment, dropped),
                 "candidates_total": len(ranked),
                 "excluded_total": len(excluded),
@@ -167,7 +166,9 @@ class AlternativesService:
             self.db.hints[("category-of", pid)] = category_id
         return facts
 
-    async def for_reference(self, reference_id: int, rule: str, window: Window) -> bytes:
+    async def for_reference(
+        self, reference_id: int, rule: str, window: Window, lang: str = "zh"
+    ) -> bytes:
         """Domestic candidates for one imported product, best grade first, with evidence."""
 
         async def compute(revision: int | None) -> bytes:
@@ -179,12 +180,13 @@ class AlternativesService:
                     f"product {reference_id} is domestic under the {rule} rule; "
                     "give an imported product",
                 )
-            (answer,) = answers_for(facts, [reference_id], rule, window)
+            (answer,) = answers_for(facts, [reference_id], rule, window, lang)
             return msgspec.json.encode({**answer, "domestic_rule": rule})
 
-        return await self.db.answer(("alternatives", reference_id, rule, window), compute)
+        key = ("alternatives", reference_id, rule, window, lang)
+        return await self.db.answer(key, compute)
 
-    async def for_category(self, code: str, rule: str, window: Window) -> bytes:
+    async def for_category(self, code: str, rule: str, window: Window, lang: str = "zh") -> bytes:
         """The same answer for every imported product of a category."""
 
         async def compute(revision: int | None) -> bytes:
@@ -193,9 +195,10 @@ class AlternativesService:
                 facts = await category_facts(self.db, session, category.id or 0, revision)
             index = facts.index
             reference_ids = [int(pid) for pid in index.ids[~index.domestic(rule)]]
-            answers = answers_for(facts, reference_ids, rule, window)
+            answers = answers_for(facts, reference_ids, rule, window, lang)
             return msgspec.json.encode(
                 {"category": code, "domestic_rule": rule, "references": answers}
             )
 
-        return await self.db.answer(("category-alternatives", code, rule, window), compute)
+        key = ("category-alternatives", code, rule, window, lang)
+        return await self.db.answer(key, compute)

@@ -94,6 +94,13 @@ def _whole(
             "grades": data["replaces"]["grades"],
             "gaps": _unpacked(data["replaces"]["gaps"], _mask_type(len(category["gap_keys"]))),
             "gap_keys": category["gap_keys"],
+            # Lists generated under the evidence-bound rule (0014 on) keep each pair's
+            # evidence code, as plain numbers here too.
+            **(
+                {"evidence": _unpacked(data["replaces"]["evidence"], "<u2")}
+                if "evidence" in data["replaces"]
+                else {}
+            ),
         },
         "evidence": {
             "trials": trials,
