@@ -8,18 +8,13 @@ contract's: `discontinued`, `no_longer_domestic`, `spec_changed`, `evidence_adde
 `criteria_changed`, `rule_changed`.
 """
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
-
-from instcat.models import Product, Trial, Vendor
+from instcat.substitution.evidence_rows import Now
 from instcat.substitution.grading import months_before
-from instcat.substitution.rules import DOMESTIC, GRADE_RANK, is_domestic
+from instcat.substitution.rules import GRADE_RANK, is_domestic
 from instcat.substitution.schemas import Entry
 
 # Criteria that differ between any two lists without changing what they select.
@@ -38,60 +33,6 @@ def _cutoff(criteria: Mapping[str, Any]) -> date | None:
     if not months or not evaluated:
         return None
     return months_before(date.fromisoformat(evaluated), months)
-
-
-@dataclass(frozen=True, slots=True)
-class Now:
-    """The catalogue as it is now, for the products and trials a diff names."""
-
-    products: dict[int, tuple[str, bool, bool, dict[str, Any]]]  # status, vendor CN, made CN, specs
-    trials: dict[int, tuple[str, date]]  # status, ended_on
-    # Per product: its accepted paired trials that did not show equivalence.
-    not_equivalent: dict[int, set[int]]
-
-
-async def read_now(session: AsyncSession, entries: Iterable[Entry]) -> Now:
-    """The current state of these entries' products and of the trials they counted."""
-    entries = list(entries)
-    product_ids = sorted({e.product.id for e in entries})
-    trial_ids = sorted({t.id for e in entries for t in e.evidence.trials})
-    products: dict[int, tuple[str, bool, bool, dict[str, Any]]] = {}
-    trials: dict[int, tuple[str, date]] = {}
-    failed: dict[int, set[int]] = {}
-    for start in range(0, len(product_ids), 1000):
-        chunk = product_ids[start : start + 1000]
-        rows = await session.execute(
-            select(
-                col(Product.id),
-                col(Product.status),
-                col(Vendor.country),
-                col(Product.made_in),
-                col(Product.specs),
-            )
-            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-            .where(col(Product.id).in_(chunk))
-        )
-        for pid, status, country, made_in, specs in rows:
-            products[pid] = (status, country == DOMESTIC, made_in == DOMESTIC, dict(specs))
-        rows = await session.execute(
-            select(col(Trial.product_id), col(Trial.id)).where(
-                col(Trial.product_id).in_(chunk),
-                col(Trial.status) == "accepted",
-                col(Trial.has_paired),
-                col(Trial.equivalent).is_not(True),
-            )
-        )
-        for pid, trial_id in rows:
-            failed.setdefault(pid, set()).add(trial_id)
-    for start in range(0, len(trial_ids), 1000):
-        chunk = trial_ids[start : start + 1000]
-        rows = await session.execute(
-            select(col(Trial.id), col(Trial.status), col(Trial.ended_on)).where(
-                col(Trial.id).in_(chunk)
-            )
-        )
-        trials.update({tid: (status, ended) for tid, status, ended in rows})
-    return Now(products, trials, failed)
 
 
 class Reasons:

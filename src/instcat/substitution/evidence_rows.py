@@ -1,4 +1,5 @@
-"""Trials and feedback as the grading paths read them: plain rows from Core selects.
+"""The evidence SQL, in one place: trials and feedback as the grading paths read them, and
+what list diffs read of the catalogue now. Plain rows from Core selects.
 
 Accepted trials come as `TrialEvidence` fields, published feedback as a count and the mean
 of each dimension aggregated by the database; per category or for the whole catalogue.
@@ -18,10 +19,62 @@ from sqlmodel import col
 
 from instcat.feedback.schemas import DIMENSIONS
 from instcat.feedback.service import summarise, summary_figures
-from instcat.models import Feedback, Product, Trial
-from instcat.substitution.rules import TrialEvidence
+from instcat.models import Feedback, Product, Trial, Vendor
+from instcat.substitution.rules import DOMESTIC, TrialEvidence
 
 NO_FEEDBACK = summarise(0, {}).model_dump()
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    """The catalogue as it is now, for the products and trials a diff names."""
+
+    products: dict[int, tuple[str, bool, bool, dict[str, Any]]]  # status, vendor CN, made CN, specs
+    trials: dict[int, tuple[str, date]]  # status, ended_on
+    # Per product: its accepted paired trials that did not show equivalence.
+    not_equivalent: dict[int, set[int]]
+
+
+async def read_now(session: AsyncSession, product_ids: list[int], trial_ids: list[int]) -> Now:
+    """The current state of these products (for a list diff), of their failed paired trials,
+    and of these trials."""
+    products: dict[int, tuple[str, bool, bool, dict[str, Any]]] = {}
+    trials: dict[int, tuple[str, date]] = {}
+    failed: dict[int, set[int]] = {}
+    for start in range(0, len(product_ids), 1000):
+        chunk = product_ids[start : start + 1000]
+        rows = await session.execute(
+            select(
+                col(Product.id),
+                col(Product.status),
+                col(Vendor.country),
+                col(Product.made_in),
+                col(Product.specs),
+            )
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id).in_(chunk))
+        )
+        for pid, status, country, made_in, specs in rows:
+            products[pid] = (status, country == DOMESTIC, made_in == DOMESTIC, dict(specs))
+        rows = await session.execute(
+            select(col(Trial.product_id), col(Trial.id)).where(
+                col(Trial.product_id).in_(chunk),
+                col(Trial.status) == "accepted",
+                col(Trial.has_paired),
+                col(Trial.equivalent).is_not(True),
+            )
+        )
+        for pid, trial_id in rows:
+            failed.setdefault(pid, set()).add(trial_id)
+    for start in range(0, len(trial_ids), 1000):
+        chunk = trial_ids[start : start + 1000]
+        rows = await session.execute(
+            select(col(Trial.id), col(Trial.status), col(Trial.ended_on)).where(
+                col(Trial.id).in_(chunk)
+            )
+        )
+        trials.update({tid: (status, ended) for tid, status, ended in rows})
+    return Now(products, trials, failed)
 
 
 async def core_rows(session: AsyncSession, query: Any) -> Any:

@@ -18,7 +18,8 @@ from instcat.models import SubstitutionEntry
 from instcat.models import SubstitutionList as ListRow
 from instcat.models.base import utcnow
 from instcat.models.lists import SubstitutionReference, SubstitutionVendor
-from instcat.substitution.diff_reasons import Reasons, read_now
+from instcat.substitution.diff_reasons import Reasons
+from instcat.substitution.evidence_rows import read_now
 from instcat.substitution.export import written
 from instcat.substitution.grading import months_before
 from instcat.substitution.list_reads import entries_at, entry_chunks, grades_of, read_entries
@@ -267,7 +268,12 @@ class ListService:
             changed_ids = [mine_entries[pos].product.id for pos in changed]
             their_positions = removed + [theirs[pid][1] for pid in changed_ids]
             their_entries = await entries_at(session, other, sorted(their_positions), lang)
-            now = await read_now(session, their_entries.values())
+            older = list(their_entries.values())
+            now = await read_now(
+                session,
+                sorted({e.product.id for e in older}),
+                sorted({t.id for e in older for t in e.evidence.trials}),
+            )
         reasons = Reasons(this.criteria, other.criteria, this.domestic_rule, now)
         changes: list[Any] = []
         for pos, pid in zip(changed, changed_ids, strict=True):
