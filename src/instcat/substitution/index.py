@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -28,6 +29,13 @@ _encode = msgspec.json.encode
 _STATUS_NAMES = [status.encode() for status in STATUSES]  # by status code
 # Between a candidate's product and its basis, by grade code.
 _GRADE = [b',"grade":"%b",' % g.encode() for g in GRADES]
+
+
+@lru_cache(maxsize=16_384)
+def _explained_json(code: int, gaps: tuple[str, ...], lang: str) -> bytes:
+    """`"basis":…,"caveats":…,"why":…,"specs":[` of a candidate (`rules.explained`): the
+    same few evidence codes and gaps recur in every answer."""
+    return _encode(explained(code, gaps, lang))[1:-1] + b',"specs":['
 
 
 @dataclass
@@ -150,10 +158,9 @@ class CategoryFacts:
         gap_keys = [
             None if definitions[i].critical else _encode(definitions[i].key) for i in compared
         ]
+        gap_names = [definitions[i].key for i in compared]
         # From the end of the specs to the start of the trials, by row of status codes.
-        between: dict[tuple[int, ...], tuple[bytes, list[str]]] = {}
-        # Basis, caveats and why up to the specs, by evidence code and gaps.
-        explaining: dict[tuple[int, tuple[str, ...]], bytes] = {}
+        between: dict[tuple[int, ...], tuple[bytes, tuple[str, ...]]] = {}
         out: list[bytes] = []
         for product_id, position, codes, grade, code in zip(
             product_ids, positions, rows, grades, evidence, strict=True
@@ -161,17 +168,13 @@ class CategoryFacts:
             row = tuple(codes)
             found = between.get(row)
             if found is None:
-                keys = [k for k, code in zip(gap_keys, row, strict=True) if k and code != MEETS]
+                missed = [j for j, c in enumerate(row) if gap_keys[j] is not None and c != MEETS]
                 found = between[row] = (
-                    b'],"gaps":[%b],"trials":' % b",".join(keys),
-                    [msgspec.json.decode(k) for k in keys],
+                    b'],"gaps":[%b],"trials":' % b",".join(gap_keys[j] or b"" for j in missed),
+                    tuple(gap_names[j] for j in missed),
                 )
-            gaps, gap_names = found
-            said = explaining.get((code, tuple(gap_names)))
-            if said is None:
-                said = explaining[(code, tuple(gap_names))] = (
-                    _encode(explained(code, gap_names, lang))[1:-1] + b',"specs":['
-                )
+            gaps, names = found
+            said = _explained_json(code, names, lang)
             starts = self._spec_starts(position)
             out += (b'{"product":', self.shown[product_id], _GRADE[grade], said)
             for i, after, code in zip(compared, follows, row, strict=True):
