@@ -118,14 +118,23 @@ def test_each_candidate_shows_its_spec_comparison(seeded, ids):
 def test_each_candidate_shows_the_trials_it_rests_on(seeded, ids):
     candidates = by_key(ids, alternatives(seeded, reference=ids[AGILENT_1260]).json()["candidates"])
 
-    (hanon_trial,) = candidates[LC_660]["trials"]
-    assert {"id", "status", "all_checks_passed", "equivalent"} <= set(hanon_trial)
-    assert hanon_trial["status"] == "accepted"
-    assert hanon_trial["all_checks_passed"] is True
-    assert hanon_trial["equivalent"] is True  # the bundled trial has split-sample pairs
-    (elite_trial,) = candidates[ICHROM]["trials"]
-    assert (elite_trial["status"], elite_trial["all_checks_passed"]) == ("accepted", True)
-    assert elite_trial["equivalent"] is None  # no paired results in that trial
+    # LC-660 has two accepted split-sample trials (against the Agilent 1260 and the
+    # Shimadzu LC-2030C), both equivalent.
+    hanon_trials = candidates[LC_660]["trials"]
+    assert len(hanon_trials) == 2
+    for hanon_trial in hanon_trials:
+        assert {"id", "status", "all_checks_passed", "equivalent"} <= set(hanon_trial)
+        assert hanon_trial["status"] == "accepted"
+        assert hanon_trial["all_checks_passed"] is True
+        assert hanon_trial["equivalent"] is True  # the bundled trials have split-sample pairs
+    # iChrom 5100 has a trial with checks only and a split-sample trial that failed
+    # equivalence, both accepted against the Agilent 1260 with every check passed.
+    elite_trials = candidates[ICHROM]["trials"]
+    assert len(elite_trials) == 2
+    for elite_trial in elite_trials:
+        assert (elite_trial["status"], elite_trial["all_checks_passed"]) == ("accepted", True)
+    assert sorted(t["equivalent"] is None for t in elite_trials) == [False, True]
+    assert [t["equivalent"] for t in elite_trials if t["equivalent"] is not None] == [False]
     assert candidates[FL_UP700]["trials"] == []
 
 

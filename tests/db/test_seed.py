@@ -3,8 +3,10 @@
 import asyncio
 import json
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from instcat.config import Settings
 from instcat.db import Database
@@ -103,3 +105,140 @@ def test_source_a_records_credit_both_publications_and_use_the_articles_wording(
     assert (figures["A11"]["value"], figures["A11"]["basis"]) == (20, None)
     for ref in ("A11", "A13-value", "A13-units", "A14"):
         assert "about 7% (0.3 / (4 + 0.3) billion yuan)" in figures[ref]["note"], ref
+
+
+async def _hplc_trials(settings: Settings) -> tuple[list[dict[str, Any]], dict[int, dict]]:
+    """The seeded HPLC trials as stored, and the HPLC products by id."""
+    db = Database.from_settings(settings)
+    try:
+        await seed(db, SEED_DIR)
+        async with db.read() as session:
+            rows = await session.execute(
+                select(Product.id, Product.model, Product.specs, Product.status, Vendor.country)
+                .join(Vendor, Vendor.id == Product.vendor_id)
+                .join(Category, Category.id == Product.category_id)
+                .where(Category.code == "hplc")
+            )
+            products = {
+                row.id: {
+                    "model": row.model,
+                    "specs": row.specs,
+                    "status": row.status,
+                    "domestic": row.country == "CN",
+                }
+                for row in rows
+            }
+            trials = await session.execute(
+                select(Trial).where(col(Trial.product_id).in_(products)).order_by(Trial.id)
+            )
+            stored = [t.model_dump() for t in trials.scalars()]
+    finally:
+        await db.dispose()
+    return stored, products
+
+
+def _meets(definitions: list[dict[str, Any]], candidate: dict, reference: dict) -> set[str]:
+    """The spec keys (of those the reference has a value for) the candidate meets."""
+    met = set()
+    for spec in definitions:
+        key, ours, theirs = spec["key"], candidate.get(spec["key"]), reference.get(spec["key"])
+        if theirs is None or ours is None:
+            continue
+        direction = spec["direction"]
+        if (
+            (direction == "higher_better" and ours >= theirs)
+            or (direction == "lower_better" and ours <= theirs)
+            or (direction == "includes" and set(theirs) <= set(ours))
+            or (direction == "equals" and ours == theirs)
+        ):
+            met.add(key)
+    return met
+
+
+def test_seeded_hplc_trials_give_every_kind_of_evidence(settings: Settings) -> None:
+    """The bundled HPLC trials hold what each basis and grade needs: an EP09-sized direct
+    trial, paired evidence against another reference, a short direct trial and a failed one."""
+    trials, products = asyncio.run(_hplc_trials(settings))
+    category = next(
+        c
+        for c in json.loads((SEED_DIR / "categories.json").read_text(encoding="utf-8"))
+        if c["code"] == "hplc"
+    )
+    definitions = category["specs"]
+    critical = {s["key"] for s in definitions if s["critical"]}
+    imported = {i for i, p in products.items() if not p["domestic"]}
+
+    def met(product: int, reference: int) -> set[str]:
+        return _meets(definitions, products[product]["specs"], products[reference]["specs"])
+
+    def graded(product: int, reference: int) -> bool:
+        """Whether the candidate meets every critical spec of the reference (else excluded)."""
+        theirs = {k for k in products[reference]["specs"] if k in critical}
+        return products[product]["status"] == "active" and theirs <= met(product, reference)
+
+    def pair(trial: dict[str, Any]) -> tuple[int, int]:
+        return trial["product_id"], trial["reference_product_id"]
+
+    assert all(t["illustrative"] for t in trials)
+    for trial in trials:
+        assert products[trial["product_id"]]["domestic"]
+        assert trial["reference_product_id"] in imported
+    accepted_paired = [t for t in trials if t["status"] == "accepted" and t["has_paired"]]
+    qualifying = [
+        t
+        for t in accepted_paired
+        if t["all_checks_passed"] and t["statistics"]["tost"]["equivalent"] is True
+    ]
+    failed = [t for t in accepted_paired if t["statistics"]["tost"]["equivalent"] is False]
+
+    # 1. Grade A: ≥ 40 pairs (CLSI EP09), no proportional bias, linear, the candidate meets
+    # every spec the reference has a value for, and no failed trial of the pair.
+    grade_a = [
+        t
+        for t in qualifying
+        if t["statistics"]["n"] >= 40
+        and t["statistics"]["proportional_bias"] is False
+        and t["statistics"]["passing_bablok"]["linearity"]["linear"] is True
+        and met(*pair(t)) == set(products[t["reference_product_id"]]["specs"])
+        and graded(*pair(t))
+        and pair(t) not in {pair(f) for f in failed}
+    ]
+    assert grade_a, "no seeded trial supports a grade A"
+    a_trial = grade_a[0]
+    assert 40 <= a_trial["statistics"]["n"] <= 60
+    assert "few_pairs" not in a_trial["statistics"]["notes"]
+
+    # 2. Indirect: a qualifying paired trial against another reference than the A one, and an
+    # imported HPLC that a candidate with paired evidence was never compared with but meets
+    # the critical specs of.
+    assert any(t["reference_product_id"] != a_trial["reference_product_id"] for t in qualifying)
+    compared = {pair(t) for t in accepted_paired}
+    indirect = [
+        (t["product_id"], reference)
+        for t in qualifying
+        for reference in imported
+        if (t["product_id"], reference) not in compared and graded(t["product_id"], reference)
+    ]
+    assert indirect, "no candidate has only indirect paired evidence for some reference"
+
+    # 3. Few pairs: a qualifying direct trial below EP09's 40 pairs, noted as such, for a
+    # graded pair that has no direct trial of 40 pairs.
+    few = [
+        t
+        for t in qualifying
+        if t["statistics"]["n"] < 40
+        and graded(*pair(t))
+        and not any(o["statistics"]["n"] >= 40 for o in qualifying if pair(o) == pair(t))
+    ]
+    assert few and all("few_pairs" in t["statistics"]["notes"] for t in few)
+
+    # 4. Not equivalent: an accepted paired trial that failed equivalence, for a graded pair,
+    # and the latest accepted paired trial of its candidate against its reference.
+    assert failed
+    for trial in failed:
+        assert graded(*pair(trial)) and trial["equivalent"] is False
+        latest = max(
+            (t for t in accepted_paired if pair(t) == pair(trial)),
+            key=lambda t: (t["ended_on"], t["id"]),
+        )
+        assert latest["id"] == trial["id"]
