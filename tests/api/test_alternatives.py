@@ -24,6 +24,8 @@ LC_660 = ("hanon", "LC-660")
 ICHROM = ("elite", "iChrom 5100")
 FL_UP700 = ("fuli", "FL-UP700")
 LC_400 = ("hanon", "LC-400")
+WATERS = ("waters", "Alliance e2695")
+SHIMADZU = ("shimadzu", "LC-2030C Prominence-i")
 
 
 def seed_product(key):
@@ -67,7 +69,41 @@ def test_candidates_for_agilent_1260_are_graded_best_first(seeded, ids):
     assert body["reference"]["id"] == ids[AGILENT_1260]
     assert body["domestic_rule"] == "vendor"
     graded = [(c["product"]["id"], c["grade"]) for c in body["candidates"]]
-    assert graded == [(ids[LC_660], "A"), (ids[ICHROM], "B"), (ids[FL_UP700], "C")]
+    # LC-660 has 48 equivalent split samples against the 1260; iChrom 5100's latest split
+    # samples against it failed equivalence; FL-UP700 has no trial.
+    assert graded == [(ids[LC_660], "A"), (ids[ICHROM], "C"), (ids[FL_UP700], "C")]
+    shown = {c["product"]["id"]: (c["basis"], c["caveats"]) for c in body["candidates"]}
+    assert shown == {
+        ids[LC_660]: ("direct", []),
+        ids[ICHROM]: ("checks_only", ["spec_gaps", "checks_only", "single_site", "not_equivalent"]),
+        ids[FL_UP700]: ("none", ["spec_gaps"]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "candidate", "grade", "basis", "caveats"),
+    [
+        (AGILENT_1260, LC_660, "A", "direct", []),
+        (WATERS, LC_660, "B", "indirect", ["indirect_evidence"]),
+        (SHIMADZU, LC_660, "B", "direct", ["spec_gaps", "few_pairs"]),
+        # iChrom 5100's one qualifying trial (checks only) ran at one institution.
+        (SHIMADZU, ICHROM, "B", "checks_only", ["spec_gaps", "checks_only", "single_site"]),
+        (
+            AGILENT_1260,
+            ICHROM,
+            "C",
+            "checks_only",
+            ["spec_gaps", "checks_only", "single_site", "not_equivalent"],
+        ),
+        (AGILENT_1260, FL_UP700, "C", "none", ["spec_gaps"]),
+    ],
+)
+def test_the_bundled_hplc_data_shows_every_basis(
+    seeded, ids, reference, candidate, grade, basis, caveats
+):
+    answer = by_key(ids, alternatives(seeded, reference=ids[reference]).json()["candidates"])
+    found = answer[candidate]
+    assert (found["grade"], found["basis"], found["caveats"]) == (grade, basis, caveats)
 
 
 def test_gaps_list_the_non_critical_specs_not_met_or_unknown(seeded, ids):
