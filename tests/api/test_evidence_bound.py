@@ -179,7 +179,11 @@ def test_a_discontinued_product_leaves_the_next_list_with_that_reason(w):
 
     removed = {e["product"]["id"]: e for e in found["removed"]}
     assert removed[leaving["id"]]["reasons"] == ["discontinued"]
-    assert removed[leaving["id"]]["replaces"][0]["basis"] in BASES
+    # The diff shows each pair as the list (and /alternatives then) graded it.
+    listed = pairs_in(before)
+    for item in removed[leaving["id"]]["replaces"]:
+        assert item["basis"] in BASES
+        assert explained(item) == explained(listed[(leaving["id"], item["reference"]["id"])])
 
 
 def test_a_diff_between_lists_with_different_criteria_says_so(w):
